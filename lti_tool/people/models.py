@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, utcnow
+
+
+class District(Base):
+    """A tenant: one school district. Every row that belongs to a district is scoped by ``district_id``."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.name")
+
+    def __repr__(self) -> str:
+        return f"<District {self.slug}>"
+
+
+class School(Base):
+    __tablename__ = "school"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District] = relationship(back_populates="schools")
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"
+
+
+class User(Base):
+    """The local identity of one platform user: (issuer, subject) from the launch, within one district.
+
+    Name and email are whatever the platform's privacy level shares; they are never logged.
+    """
+
+    __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District] = relationship()
+    school: Mapped[School | None] = relationship()
+
+    def __repr__(self) -> str:  # no personal data in reprs: they end up in logs and tracebacks
+        return f"<User {self.id}>"

@@ -1,0 +1,162 @@
+"""Shared fixtures: a fresh migrated database per test on each leg (SQLite, PostgreSQL), the app, its
+client and CLI runner, and a guard that fails any outbound network call.
+
+Tests that touch the database take the ``app`` (or ``db_url``) fixture and so run once per leg; the
+PostgreSQL leg is skipped when no server can be found, and fails instead with ``REQUIRE_FULL_STACK=1``.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections import Counter
+
+import pytest
+
+from tests.support.databases import PostgresLeg, SqliteLeg
+from tests.support.postgres import find_server
+
+REQUIRE_FULL_STACK = os.environ.get("REQUIRE_FULL_STACK") == "1"
+LEGS = ("sqlite", "postgresql")
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+# --- no outbound network -------------------------------------------------------------------------------
+
+class OutboundNetworkCall(AssertionError):
+    pass
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self, address):
+    if not _loopback(address):
+        raise OutboundNetworkCall(f"test tried to reach {address!r}: use a fake of the remote service")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def no_outbound_network(monkeypatch):
+    """Any connection outside the loopback range fails the test (Canvas is faked, never called)."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+# --- database legs -------------------------------------------------------------------------------------
+
+_leg_outcomes: dict[str, Counter] = {leg: Counter() for leg in LEGS}
+
+
+@pytest.fixture(scope="session")
+def sqlite_leg(tmp_path_factory):
+    return SqliteLeg(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_leg():
+    server, reason = find_server()
+    if server is None:
+        message = f"PostgreSQL leg unavailable: {reason}. Set TEST_DATABASE_URL or install PostgreSQL."
+        if REQUIRE_FULL_STACK:
+            pytest.fail(message + " (REQUIRE_FULL_STACK=1)", pytrace=False)
+        pytest.skip(message)
+    leg = PostgresLeg(server.url)
+    try:
+        yield leg
+    finally:
+        leg.close()
+        server.stop()
+
+
+@pytest.fixture(params=LEGS)
+def leg(request):
+    """The database leg this test runs on."""
+    return request.getfixturevalue(f"{request.param}_leg")
+
+
+@pytest.fixture
+def db_url(leg):
+    url = leg.fresh_url()
+    yield url
+    leg.drop(url)
+
+
+@pytest.fixture
+def empty_db_url(leg):
+    url = leg.empty_url()
+    yield url
+    leg.drop(url)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        for leg in LEGS:
+            if f"[{leg}" in report.nodeid or f"-{leg}]" in report.nodeid or f"-{leg}-" in report.nodeid:
+                _leg_outcomes[leg][report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    parts = []
+    for leg in LEGS:
+        counts = _leg_outcomes[leg]
+        parts.append(f"{leg}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+    terminalreporter.write_line("database legs — " + "; ".join(parts))
+
+
+# --- the app -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build an app on a given database with test settings; extra settings override."""
+    from lti_tool import create_app
+
+    apps = []
+
+    def build(database_url: str, **overrides):
+        config = {"ENV": "testing", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+                  "INSTANCE_PATH": tmp_path / "instance", "TOOL_BASE_URL": "https://tool.test"}
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app, db_url):
+    return make_app(db_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """A session for arranging and checking rows directly (commit what the app must see)."""
+    with app.app_context():
+        maker = app.extensions["db_sessionmaker"]
+        db_session = maker()
+        yield db_session
+        db_session.close()
