@@ -24,13 +24,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.PROXY_FIX:
         app.wsgi_app = ProxyFix(app.wsgi_app, **parse_proxy_fix(settings.PROXY_FIX))  # type: ignore[method-assign]
 
-    from lti_tool import cli, db, errors, logs, migrate
+    from lti_tool import cli, db, errors, home, logs, lti, migrate, security
     from lti_tool.health import bp as health_bp
 
     logs.configure(app)
     db.init_app(app)
     errors.init_app(app)
     migrate.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
+    lti.init_app(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(home.bp)
     return app

@@ -64,3 +64,15 @@ class User(Base):
 
     def __repr__(self) -> str:  # no personal data in reprs: they end up in logs and tracebacks
         return f"<User {self.id}>"
+
+
+class SchoolAdmin(Base):
+    """A user designated (by a district admin or from the SIS) to approve plans and sign off for a school."""
+
+    __tablename__ = "school_admin"
+    __table_args__ = (UniqueConstraint("school_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,138 @@
+"""What the tool keeps about platforms, its own keys, launches in flight, and sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, utcnow
+
+
+class Registration(Base):
+    """One platform registration (a Canvas developer key): issuer + client_id, within one district."""
+
+    __tablename__ = "lti_registration"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(500))
+    auth_token_url: Mapped[str] = mapped_column(String(500))
+    key_set_url: Mapped[str] = mapped_column(String(500))
+    # The platform's JWKS, cached; refetched only when a launch names an unknown kid.
+    key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    key_set_fetched_at: Mapped[datetime | None]
+    # Scopes the platform granted (dynamic registration answers them; an admin may narrow them later).
+    scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(back_populates="registration", cascade="all, delete-orphan",
+                                                         order_by="Deployment.id")
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.issuer} {self.client_id}>"
+
+
+class Deployment(Base):
+    """A deployment id under a registration (Canvas: one per account or course where the key is installed)."""
+
+    __tablename__ = "lti_deployment"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """The tool's RSA signing keys. The newest is current; the one before stays in the JWKS after rotation."""
+
+    __tablename__ = "lti_tool_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginState(Base):
+    """An OIDC login in flight: state and nonce, each usable once, for a few minutes."""
+
+    __tablename__ = "lti_login_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(100), unique=True)
+    nonce: Mapped[str] = mapped_column(String(100), unique=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"))
+    # Platform Storage: a secret kept in the platform's frame instead of a cookie, when cookies are blocked.
+    storage_secret: Mapped[str | None] = mapped_column(String(100))
+    storage_target: Mapped[str | None] = mapped_column(String(100))
+    # The login request's parameters, to offer "open in a new window" when the frame cannot keep state.
+    login_params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LaunchRecord(Base):
+    """The validated claims of one launch, shared by every worker (pylti1p3 keeps them per process)."""
+
+    __tablename__ = "lti_launch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    launch_id: Mapped[str] = mapped_column(String(64), unique=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ToolSession(Base):
+    """A browser session bound to one launch: the typed actor, never the raw claims."""
+
+    __tablename__ = "lti_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    launch_id: Mapped[int] = mapped_column(ForeignKey("lti_launch.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccessToken(Base):
+    """An OAuth2 access token for the platform's services, cached per registration and scope set."""
+
+    __tablename__ = "lti_access_token"
+    __table_args__ = (UniqueConstraint("registration_id", "scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+
+
+class CourseSchool(Base):
+    """Maps a Canvas course (or one of its sections) to a school, so launches from it know their school."""
+
+    __tablename__ = "lti_course_school"
+    __table_args__ = (UniqueConstraint("district_id", "kind", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "course" or "section"
+    platform_id: Mapped[str] = mapped_column(String(255))  # $Canvas.course.id / a section id, or the context id
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))

@@ -1,0 +1,137 @@
+"""Platform registrations and their deployments: add, list, remove; lookups for launches.
+
+Deployment ids are matched exactly, never as substrings. Every registration belongs to one district.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lti_tool import audit
+from lti_tool.errors import BadRequest, Conflict, NotFound
+from lti_tool.lti.models import Deployment, Registration
+from lti_tool.people.models import District
+from lti_tool.people.service import ensure_district
+
+
+@dataclass(frozen=True)
+class PlatformEndpoints:
+    issuer: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+
+
+def _canvas(env: str) -> PlatformEndpoints:
+    sub = "" if env == "production" else f"{env}."
+    return PlatformEndpoints(
+        issuer=f"https://canvas.{sub}instructure.com",
+        auth_login_url=f"https://sso.{sub}canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url=f"https://sso.{sub}canvaslms.com/login/oauth2/token",
+        key_set_url=f"https://sso.{sub}canvaslms.com/api/lti/security/jwks",
+    )
+
+
+CANVAS = {env: _canvas(env) for env in ("production", "beta", "test")}
+
+
+def _require_https(label: str, url: str) -> None:
+    if not url.startswith("https://") and not url.startswith("http://localhost") and not url.startswith("http://127.0.0.1"):
+        raise BadRequest(f"{label} must be an https:// URL, not {url!r}.")
+
+
+def resolve_district(session: Session, slug: str | None) -> District:
+    """The named district; with no name, the only district, or a new 'default' one on an empty server."""
+    if slug:
+        district = session.scalar(select(District).where(District.slug == slug))
+        if district is None:
+            raise NotFound(f"No district with slug {slug!r}. Districts: "
+                           + (", ".join(session.scalars(select(District.slug))) or "(none)"))
+        return district
+    districts = list(session.scalars(select(District).limit(2)))
+    if len(districts) == 1:
+        return districts[0]
+    if not districts:
+        return ensure_district(session, slug="default", name="Default district")
+    raise BadRequest("This server has several districts: name one with --district.")
+
+
+def add_platform(session: Session, *, district: District, name: str, endpoints: PlatformEndpoints, client_id: str,
+                 deployment_ids: list[str] | tuple[str, ...] = (), scopes: list[str] | None = None) -> Registration:
+    for label, url in (("issuer", endpoints.issuer), ("auth login URL", endpoints.auth_login_url),
+                       ("auth token URL", endpoints.auth_token_url), ("key set URL", endpoints.key_set_url)):
+        _require_https(label, url)
+    if not client_id.strip():
+        raise BadRequest("client_id is required.")
+    if find_registration(session, endpoints.issuer, client_id) is not None:
+        raise Conflict(f"A platform with issuer {endpoints.issuer} and client_id {client_id} is already registered.",
+                       hint="Use 'platform add-deployment' to add a deployment to it.")
+    registration = Registration(
+        district_id=district.id, name=name, issuer=endpoints.issuer, client_id=client_id.strip(),
+        auth_login_url=endpoints.auth_login_url, auth_token_url=endpoints.auth_token_url,
+        key_set_url=endpoints.key_set_url, scopes=scopes,
+    )
+    session.add(registration)
+    session.flush()
+    audit.record(session, action="platform.registered", subject_type="lti_registration", subject_id=registration.id,
+                 district_id=district.id, after={"issuer": registration.issuer, "client_id": registration.client_id})
+    for deployment_id in deployment_ids:
+        add_deployment(session, registration, deployment_id)
+    return registration
+
+
+def add_deployment(session: Session, registration: Registration, deployment_id: str) -> Deployment:
+    deployment_id = deployment_id.strip()
+    if not deployment_id:
+        raise BadRequest("deployment_id is required.")
+    existing = find_deployment(session, registration, deployment_id)
+    if existing is not None:
+        return existing
+    deployment = Deployment(registration_id=registration.id, deployment_id=deployment_id)
+    session.add(deployment)
+    session.flush()
+    audit.record(session, action="platform.deployment_added", subject_type="lti_registration",
+                 subject_id=registration.id, district_id=registration.district_id,
+                 after={"deployment_id": deployment_id})
+    return deployment
+
+
+def remove_platform(session: Session, registration: Registration) -> None:
+    audit.record(session, action="platform.removed", subject_type="lti_registration", subject_id=registration.id,
+                 district_id=registration.district_id,
+                 before={"issuer": registration.issuer, "client_id": registration.client_id})
+    session.delete(registration)
+    session.flush()
+
+
+def find_registration(session: Session, issuer: str, client_id: str | None) -> Registration | None:
+    query = select(Registration).where(Registration.issuer == issuer)
+    if client_id is None:
+        found = list(session.scalars(query.limit(2)))
+        return found[0] if len(found) == 1 else None
+    return session.scalar(query.where(Registration.client_id == client_id))
+
+
+def registrations_for_issuer(session: Session, issuer: str) -> int:
+    return len(list(session.scalars(select(Registration.id).where(Registration.issuer == issuer))))
+
+
+def find_deployment(session: Session, registration: Registration, deployment_id: str) -> Deployment | None:
+    return session.scalar(select(Deployment).where(Deployment.registration_id == registration.id,
+                                                   Deployment.deployment_id == deployment_id))
+
+
+def get_registration(session: Session, registration_id: int) -> Registration:
+    registration = session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFound(f"No platform registration {registration_id}.")
+    return registration
+
+
+def list_platforms(session: Session, district_id: int | None = None) -> list[Registration]:
+    query = select(Registration).options(selectinload(Registration.deployments)).order_by(Registration.id)
+    if district_id is not None:
+        query = query.where(Registration.district_id == district_id)
+    return list(session.scalars(query))

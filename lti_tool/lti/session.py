@@ -1,0 +1,198 @@
+"""From a validated launch to a local user, a typed actor and a server-side session.
+
+The browser holds only an opaque token (cookie ``mc_session``: ``SameSite=None; Secure; Partitioned``). Where
+the frame keeps no cookies, pages carry the same token in a ``mcs`` parameter (``session_url`` adds it).
+Forms carry a CSRF token derived from the session.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any, Callable
+
+from flask import current_app, g, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool import audit
+from lti_tool.db import utcnow
+from lti_tool.errors import BadRequest, Forbidden, NotAuthenticated
+from lti_tool.lti.actor import Actor, Course
+from lti_tool.lti.launch import CLAIM, ToolLaunch
+from lti_tool.lti.models import CourseSchool, LaunchRecord, Registration, ToolSession
+from lti_tool.lti.roles import map_roles
+from lti_tool.people.models import SchoolAdmin, User
+
+SESSION_COOKIE = "mc_session"
+SESSION_TTL = timedelta(hours=8)
+LAUNCH_TTL = timedelta(hours=8)
+SESSION_PARAM = "mcs"
+CSRF_FIELD = "csrf_token"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _custom(claims: dict[str, Any]) -> dict[str, str]:
+    """Custom parameters as strings; Canvas sends an unknown variable literally as ``$Name``: drop those."""
+    custom = claims.get(CLAIM + "custom") or {}
+    return {str(k): str(v) for k, v in custom.items()
+            if isinstance(v, (str, int, float)) and not str(v).startswith("$")}
+
+
+def upsert_user(session: Session, registration: Registration, claims: dict[str, Any]) -> User:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise BadRequest("The launch does not identify the user.", hint="The id_token has no 'sub' (anonymous launch).")
+    user = session.scalar(select(User).where(User.issuer == registration.issuer, User.subject == subject))
+    if user is None:
+        user = User(district_id=registration.district_id, issuer=registration.issuer, subject=subject)
+        session.add(user)
+    elif user.district_id != registration.district_id:
+        raise Forbidden("This account belongs to another district on this server.",
+                        hint="The same issuer and subject are registered under two districts.")
+    # Only what the platform's privacy level shares; never logged.
+    user.name = claims.get("name") or user.name
+    user.email = claims.get("email") or user.email
+    user.last_seen_at = utcnow()
+    session.flush()
+    return user
+
+
+def _school_for(session: Session, district_id: int, course: Course | None, user: User) -> int | None:
+    if course is not None:
+        keys = [("section", s) for s in course.section_ids]
+        keys += [("course", course.canvas_course_id or course.context_id), ("course", course.context_id)]
+        for kind, platform_id in keys:
+            school_id = session.scalar(select(CourseSchool.school_id).where(
+                CourseSchool.district_id == district_id, CourseSchool.kind == kind,
+                CourseSchool.platform_id == platform_id))
+            if school_id is not None:
+                return school_id
+    return user.school_id
+
+
+def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
+    claims = launch.claims()
+    registration = launch.registration_row
+    roles, test_user = map_roles(claims.get(CLAIM + "roles") or [])
+    custom = _custom(claims)
+    context = claims.get(CLAIM + "context") or {}
+    course = None
+    if context.get("id"):
+        sections = tuple(s for s in custom.get("canvas_section_ids", "").split(",") if s.strip())
+        course = Course(context_id=str(context["id"]), title=context.get("title"),
+                        canvas_course_id=custom.get("canvas_course_id"), section_ids=sections)
+    school_id = _school_for(session, registration.district_id, course, user)
+    school_admin = school_id is not None and session.scalar(select(SchoolAdmin.id).where(
+        SchoolAdmin.school_id == school_id, SchoolAdmin.user_id == user.id)) is not None
+    link = claims.get(CLAIM + "resource_link") or {}
+    return Actor(user_id=user.id, district_id=registration.district_id, roles=roles,
+                 registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
+                 school_id=school_id, school_admin=school_admin, test_user=test_user,
+                 canvas_user_id=custom.get("canvas_user_id"), resource_link_id=link.get("id"), custom=custom)
+
+
+def start_session(session: Session, launch: ToolLaunch) -> tuple[str, Actor, LaunchRecord]:
+    """Record the launch, make the user and the actor, and open a session. Returns the browser token."""
+    registration = launch.registration_row
+    user = upsert_user(session, registration, launch.claims())
+    actor = build_actor(session, launch, user)
+    record = LaunchRecord(launch_id=uuid.uuid4().hex, registration_id=registration.id, user_id=user.id,
+                          claims=launch.claims(), expires_at=utcnow() + LAUNCH_TTL)
+    session.add(record)
+    session.flush()
+    token = secrets.token_urlsafe(32)
+    session.add(ToolSession(token_hash=_hash(token), launch_id=record.id, user_id=user.id,
+                            district_id=actor.district_id, actor=actor.to_json(),
+                            expires_at=utcnow() + SESSION_TTL))
+    session.flush()
+    audit.record(session, action="lti.launch", subject_type="user", subject_id=user.id,
+                 district_id=actor.district_id, actor_user_id=user.id,
+                 after={"roles": sorted(r.value for r in actor.roles), "test_user": actor.test_user,
+                        "message_type": launch.claims().get(CLAIM + "message_type")})
+    return token, actor, record
+
+
+def _token_from_request() -> tuple[str | None, bool]:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        return token, False
+    token = request.args.get(SESSION_PARAM) or request.form.get(SESSION_PARAM) or request.headers.get("X-Microcred-Session")
+    return (token, True) if token else (None, False)
+
+
+def load_session(session: Session) -> ToolSession | None:
+    if "tool_session" in g:
+        return g.tool_session
+    token, via_param = _token_from_request()
+    row = None
+    if token:
+        row = session.scalar(select(ToolSession).where(ToolSession.token_hash == _hash(token)))
+        if row is not None and row.expires_at < utcnow():
+            row = None
+    g.tool_session = row
+    g.session_token = token if row else None
+    g.session_via_param = via_param and row is not None
+    return row
+
+
+def current_actor(session: Session) -> Actor:
+    row = load_session(session)
+    if row is None:
+        raise NotAuthenticated(hint="No Microcred session: launch the tool from Canvas (sessions last 8 hours).")
+    return Actor.from_json(row.actor)
+
+
+def launch_record(session: Session) -> LaunchRecord:
+    row = load_session(session)
+    if row is None:
+        raise NotAuthenticated()
+    return session.get(LaunchRecord, row.launch_id)
+
+
+def csrf_token() -> str:
+    token = g.get("session_token") or ""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"csrf:" + token.encode(), "sha256").hexdigest()
+
+
+def check_csrf() -> None:
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    if not g.get("session_token") or not hmac.compare_digest(sent, csrf_token()):
+        raise BadRequest("This form has expired. Reload the page and try again.", hint="CSRF token missing or wrong.")
+
+
+def session_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` that keeps the session in the URL when the frame has no cookies."""
+    if g.get("session_via_param") and g.get("session_token"):
+        values[SESSION_PARAM] = g.session_token
+    return url_for(endpoint, **values)
+
+
+def requires_actor(view: Callable) -> Callable:
+    """Load the actor into ``g.actor``; on POST also check CSRF."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        from lti_tool import db
+
+        g.actor = current_actor(db.session())
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            check_csrf()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def set_session_cookie(response, token: str) -> None:
+    set_partitioned_cookie(response, SESSION_COOKIE, token, max_age=int(SESSION_TTL.total_seconds()))
+
+
+def set_partitioned_cookie(response, name: str, value: str, *, max_age: int, path: str = "/") -> None:
+    """``SameSite=None; Secure; HttpOnly; Partitioned`` (CHIPS): kept inside the Canvas frame where allowed."""
+    response.set_cookie(name, value, max_age=max_age, path=path, secure=True, httponly=True, samesite="None",
+                        partitioned=True)
