@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.PROXY_FIX:
         app.wsgi_app = ProxyFix(app.wsgi_app, **parse_proxy_fix(settings.PROXY_FIX))  # type: ignore[method-assign]
 
-    from lti_tool import cli, db, errors, home, logs, lti, migrate, security
+    from lti_tool import cli, db, errors, home, logs, lti, migrate, practice, security
     from lti_tool.health import bp as health_bp
 
     logs.configure(app)
@@ -36,4 +36,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     lti.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(home.bp)
+    practice.init_app(app)
     return app

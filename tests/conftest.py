@@ -153,6 +153,23 @@ def runner(app):
 
 
 @pytest.fixture
+def live_server(make_app, db_url, tmp_path_factory):
+    """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT)."""
+
+    """
+    from tests.support import live
+
+    port = live.free_port()
+    app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}")
+    server = live.start(app, port, tmp_path_factory.mktemp("certs"))
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+@pytest.fixture
 def session(app):
     """A session for arranging and checking rows directly (commit what the app must see)."""
     with app.app_context():
