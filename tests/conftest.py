@@ -155,8 +155,6 @@ def runner(app):
 @pytest.fixture
 def live_server(make_app, db_url, tmp_path_factory):
     """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT)."""
-
-    """
     from tests.support import live
 
     port = live.free_port()
