@@ -157,9 +157,13 @@ def live_server(make_app, db_url, tmp_path_factory):
     """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT)."""
     from tests.support import live
 
+    from lti_tool.cli import write_dev_certificate
+
     port = live.free_port()
-    app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}")
-    server = live.start(app, port, tmp_path_factory.mktemp("certs"))
+    cert_dir = tmp_path_factory.mktemp("certs")
+    cert, _key = write_dev_certificate(cert_dir)
+    app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", EXTRA_CA_CERTS=str(cert))
+    server = live.start(app, port, cert_dir)
     try:
         yield server
     finally:

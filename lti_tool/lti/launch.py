@@ -30,6 +30,7 @@ from pylti1p3.session import SessionService
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from lti_tool import http
 from lti_tool.errors import BadRequest, Forbidden, MicrocredError, NotAuthenticated
 from lti_tool.db import utcnow
 from lti_tool.lti import registry
@@ -143,7 +144,7 @@ class ToolLaunch(MessageLaunch):
         self.registration_row: Registration | None = None
         request = FlaskRequest(cookies={}, session={}, request_data=form, request_is_secure=True)
         super().__init__(request, DbToolConf(session), session_service=_NoSession(),
-                         cookie_service=_NoCookies())
+                         cookie_service=_NoCookies(), requests_session=http.session())
 
     def validate_state(self) -> "ToolLaunch":
         state_value = self.form.get("state") or ""
@@ -254,10 +255,10 @@ def _find_key(key_set: dict | None, kid: str) -> dict | None:
     return None
 
 
-def fetch_platform_jwks(url: str, http: requests.Session | None = None) -> dict:
-    http = http or requests.Session()
+def fetch_platform_jwks(url: str, client: requests.Session | None = None) -> dict:
+    client = client or http.session()
     try:
-        response = http.get(url, timeout=10)
+        response = client.get(url)
         response.raise_for_status()
         key_set = response.json()
     except (requests.RequestException, ValueError) as error:
