@@ -17,7 +17,17 @@ from lti_tool.migrate import alembic_config
 
 
 def migrate(url: str) -> None:
+    """What ``flask --app wsgi db upgrade`` does: the migrations, then the post-upgrade hooks (the tool key)."""
+    import tempfile
+
+    from lti_tool import create_app, hooks
+
     command.upgrade(alembic_config(url), "head")
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"ENV": "testing", "SECRET_KEY": "template-secret-0123456789-abcdefghijklmnop",
+                          "DATABASE_URL": url, "INSTANCE_PATH": instance})
+        hooks.run_after_upgrade(app)
+        app.extensions["db_engine"].dispose()
 
 
 class SqliteLeg:
