@@ -9,6 +9,7 @@ from sqlalchemy import update
 from lti_tool.db import utcnow
 from lti_tool.lti.models import ToolSession
 from lti_tool.lti.roles import Role
+from lti_tool.lti.session import _hash
 from tests.support import factories
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
@@ -114,3 +115,18 @@ def test_deep_link_page_needs_a_deep_linking_launch(client, session, canvas):
     session.commit()
     response = client.get(f"/lti/deep-link?mcs={token}")
     assert response.status_code == 400 and "assignment or link picker" in response.text
+
+
+def test_purge_deletes_only_what_expired(runner, session, canvas):
+    from lti_tool.lti.models import LaunchRecord
+
+    old_token, _ = factories.signed_in(session, canvas, {Role.TEACHER})
+    live_token, _ = factories.signed_in(session, canvas, {Role.TEACHER})
+    past = utcnow() - timedelta(minutes=1)
+    session.execute(update(ToolSession).where(ToolSession.token_hash == _hash(old_token)).values(expires_at=past))
+    session.execute(update(LaunchRecord).values(expires_at=past))
+    session.commit()
+    result = runner.invoke(args=["lti", "purge"])
+    assert result.output.strip() == "login states: 0, sessions: 1, launches: 1"
+    session.expire_all()
+    assert session.query(ToolSession).count() == 1 and session.query(LaunchRecord).count() == 1

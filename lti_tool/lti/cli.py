@@ -99,6 +99,21 @@ def remove(registration_id, yes):
     click.echo(f"Platform {registration_id} removed.")
 
 
+lti_cli = AppGroup("lti", help="LTI housekeeping.")
+
+
+@lti_cli.command("purge")
+@with_appcontext
+def purge():
+    """Delete expired logins, launches and sessions (run daily from cron or a systemd timer)."""
+    from lti_tool.lti.session import purge_expired
+
+    with session_scope() as session:
+        counts = purge_expired(session)
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(lti_cli)
     app.cli.add_command(platform_cli)
     app.cli.add_command(keys_cli)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from flask import current_app, g, request, url_for
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lti_tool import audit
@@ -23,7 +23,7 @@ from lti_tool.db import utcnow
 from lti_tool.errors import BadRequest, Forbidden, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.launch import CLAIM, ToolLaunch
-from lti_tool.lti.models import CourseSchool, LaunchRecord, Registration, ToolSession
+from lti_tool.lti.models import CourseSchool, LaunchRecord, LoginState, Registration, ToolSession
 from lti_tool.lti.roles import map_roles
 from lti_tool.people.models import SchoolAdmin, User
 
@@ -196,3 +196,16 @@ def set_partitioned_cookie(response, name: str, value: str, *, max_age: int, pat
     """``SameSite=None; Secure; HttpOnly; Partitioned`` (CHIPS): kept inside the Canvas frame where allowed."""
     response.set_cookie(name, value, max_age=max_age, path=path, secure=True, httponly=True, samesite="None",
                         partitioned=True)
+
+
+def purge_expired(session: Session) -> dict[str, int]:
+    """Delete what has expired: login states, sessions, then launches no session refers to any more."""
+    now = utcnow()
+    counts = {
+        "login states": session.execute(delete(LoginState).where(LoginState.expires_at < now)).rowcount,
+        "sessions": session.execute(delete(ToolSession).where(ToolSession.expires_at < now)).rowcount,
+    }
+    live = select(ToolSession.launch_id)
+    counts["launches"] = session.execute(
+        delete(LaunchRecord).where(LaunchRecord.expires_at < now, LaunchRecord.id.not_in(live))).rowcount
+    return counts
