@@ -27,7 +27,7 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import http
@@ -148,7 +148,7 @@ class ToolLaunch(MessageLaunch):
 
     def validate_state(self) -> "ToolLaunch":
         state_value = self.form.get("state") or ""
-        row = self.db.query(LoginState).filter(LoginState.state == state_value).one_or_none() if state_value else None
+        row = self.db.scalar(select(LoginState).where(LoginState.state == state_value)) if state_value else None
         if row is None:
             raise LaunchError("This launch does not match a login from this browser.",
                               hint="The 'state' is missing or unknown. Open the tool again from the LMS.")

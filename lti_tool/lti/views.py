@@ -60,6 +60,8 @@ def launch():
     target = url_for("lti.deep_link", **params) if message_type == "LtiDeepLinkingRequest" else url_for("home.index", **params)
     response = redirect(target, code=303)
     set_session_cookie(response, token)
+    # The login is spent: drop its state cookie (Partitioned, so the deletion must be too).
+    set_partitioned_cookie(response, state_cookie_name(form["state"]), "", max_age=0, path="/lti/")
     log.info("lti launch accepted", extra={"message_type": message_type, "roles": sorted(r.value for r in actor.roles),
                                            "via_storage": via_storage})
     return response
