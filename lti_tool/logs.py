@@ -78,6 +78,11 @@ def configure(app: Flask) -> None:
     root.setLevel(app.config["LOG_LEVEL"])
     root.propagate = app.config.get("TESTING", False)  # tests read records through caplog
 
+    # The development server's own request line includes query strings (login hints, session tokens):
+    # our access log above replaces it.
+    if app.config["LOG_LEVEL"] != "DEBUG":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
     access = logging.getLogger("lti_tool.access")
 
     @app.before_request
