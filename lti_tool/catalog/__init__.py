@@ -1,0 +1,1 @@
+"""The catalog: micro-credentials (the six parts, tasks, rubric), stacks, versions, school offerings."""

@@ -1,0 +1,199 @@
+"""The catalog document: one JSON document per micro-credential or stack (``docs/catalog.schema.json``).
+
+``parse`` validates a document (the JSON Schema, then the rules a schema cannot say: task criteria exist,
+the demonstrated level is in range), sanitizes its HTML, and returns typed objects; ``dump`` writes the
+canonical form (fixed key order, two-space indent, a final newline), so export(import(x)) == x for any
+canonical x. Errors name the field and its line.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import nh3
+
+from lti_tool.catalog.jsonpos import describe, value_lines
+from lti_tool.errors import BadRequest
+
+FORMAT = "microcred-catalog/1"
+SCHEMA_PATH = Path(__file__).resolve().parent / "catalog.schema.json"  # a link to docs/catalog.schema.json
+ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "a", "h3", "h4", "blockquote"}
+HTML_FIELDS_MC = ("competency", "key_method", "components", "research", "submission_criteria")
+
+
+class DocumentError(BadRequest):
+    """An import that cannot be accepted; nothing was changed. ``problems`` lists every finding."""
+
+    code = "invalid_document"
+
+    def __init__(self, problems: list[str], source: str = "document") -> None:
+        self.problems = problems
+        super().__init__(f"{source} was not imported: {problems[0]}" + (
+            f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), hint="; ".join(problems[:10]))
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer",
+                     url_schemes={"https", "http", "mailto"})
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    descriptor: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    title: str
+    description: str
+    levels: tuple[Level, ...]
+    demonstrated_level: int
+
+    def is_demonstrated(self, level_index: int) -> bool:
+        return level_index >= self.demonstrated_level
+
+
+@dataclass(frozen=True)
+class Evidence:
+    key: str
+    type: str
+    label: str
+    required: bool
+    min_words: int | None = None
+    max_words: int | None = None
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    title: str
+    instructions: str
+    optional: bool
+    evidence: tuple[Evidence, ...]
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class McDocument:
+    slug: str
+    version: int
+    title: str
+    summary: str
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        return tuple(Task(t["key"], t["title"], t["instructions"], t["optional"],
+                          tuple(Evidence(e["key"], e["type"], e["label"], e["required"], e["min_words"],
+                                         e["max_words"], tuple(e["questions"])) for e in t["evidence"]),
+                          tuple(t["criteria"])) for t in self.raw["tasks"])
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(Criterion(c["key"], c["title"], c["description"],
+                               tuple(Level(lv["label"], lv["descriptor"]) for lv in c["levels"]),
+                               c["demonstrated_level"]) for c in self.raw["rubric"]["criteria"])
+
+    @property
+    def prerequisites(self) -> tuple[str, ...]:
+        return tuple(self.raw["prerequisites"])
+
+
+@dataclass(frozen=True)
+class StackDocument:
+    slug: str
+    version: int
+    title: str
+    summary: str
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(self.raw["micro_credentials"])
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def parse_text(text: str, source: str = "document") -> McDocument | StackDocument:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DocumentError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source)
+    return parse(data, source, lines=value_lines(text))
+
+
+def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = None) -> McDocument | StackDocument:
+    lines = lines or {}
+
+    def where(path: tuple) -> str:
+        line = lines.get(path)
+        return describe(path) + (f" (line {line})" if line else "")
+
+    problems = []
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(error.absolute_path)
+        problems.append(f"{where(path)}: {_plain(error)}")
+    if problems:
+        raise DocumentError(problems, source)
+    if data["kind"] == "stack":
+        clean = dict(data, description=sanitize(data["description"]))
+        return StackDocument(clean["slug"], clean["version"], clean["title"], clean["summary"], clean)
+
+    criteria = {c["key"] for c in data["rubric"]["criteria"]}
+    fed = set()
+    for t_index, task in enumerate(data["tasks"]):
+        for c_index, key in enumerate(task["criteria"]):
+            if key not in criteria:
+                problems.append(f"{where(('tasks', t_index, 'criteria', c_index))}: no rubric criterion '{key}'")
+            fed.add(key)
+        for e_index, evidence in enumerate(task["evidence"]):
+            low, high = evidence["min_words"], evidence["max_words"]
+            if low is not None and high is not None and low > high:
+                problems.append(f"{where(('tasks', t_index, 'evidence', e_index, 'min_words'))}: more than max_words")
+    for c_index, criterion in enumerate(data["rubric"]["criteria"]):
+        if criterion["demonstrated_level"] >= len(criterion["levels"]):
+            problems.append(f"{where(('rubric', 'criteria', c_index, 'demonstrated_level'))}: "
+                            f"there are only {len(criterion['levels'])} levels")
+        if criterion["key"] not in fed:
+            problems.append(f"{where(('rubric', 'criteria', c_index, 'key'))}: no task feeds criterion "
+                            f"'{criterion['key']}'")
+    for name, items in (("tasks", data["tasks"]), ("rubric.criteria", data["rubric"]["criteria"])):
+        keys = [item["key"] for item in items]
+        if len(keys) != len(set(keys)):
+            problems.append(f"{name}: keys must be unique")
+    if data["slug"] in data["prerequisites"]:
+        problems.append(f"{where(('prerequisites',))}: a micro-credential cannot require itself")
+    if problems:
+        raise DocumentError(problems, source)
+    clean = dict(data)
+    for name in HTML_FIELDS_MC:
+        clean[name] = sanitize(data[name])
+    clean["tasks"] = [dict(t, instructions=sanitize(t["instructions"])) for t in data["tasks"]]
+    return McDocument(clean["slug"], clean["version"], clean["title"], clean["summary"], clean)
+
+
+def _plain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown field(s)")
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    return error.message
+
+
+def dump(document: McDocument | StackDocument | dict[str, Any]) -> str:
+    """The canonical text of a document: what export writes and a round trip reproduces."""
+    raw = document.raw if isinstance(document, (McDocument, StackDocument)) else document
+    return json.dumps(raw, indent=2, ensure_ascii=False) + "\n"

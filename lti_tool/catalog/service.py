@@ -1,0 +1,259 @@
+"""Catalog workflows: import/export, drafts, publishing, retiring, school offerings, and what each actor sees.
+
+Plain functions over a session and an actor (``None`` for operator commands run by district IT); they check
+permission, change rows, flush and never commit. Every change writes an audit event.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from lti_tool import audit
+from lti_tool.catalog import document as doc
+from lti_tool.catalog.models import (McVersion, MicroCredential, SchoolOffering, Stack, StackVersion, Status,
+                                     VersionState)
+from lti_tool.db import utcnow
+from lti_tool.errors import BadRequest, Conflict, Forbidden, NotFound
+from lti_tool.lti.actor import Actor
+
+
+def _require_district_admin(actor: Actor | None) -> None:
+    if actor is not None and (not actor.is_district_admin or actor.test_user):
+        raise Forbidden("Only a district administrator can change the catalog.")
+
+
+def _actor_id(actor: Actor | None) -> int | None:
+    return actor.user_id if actor else None
+
+
+# --- lookups -------------------------------------------------------------------------------------------
+
+def get_mc(session: Session, district_id: int, slug: str) -> MicroCredential:
+    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
+                                                      MicroCredential.slug == slug))
+    if mc is None:
+        raise NotFound(f"No micro-credential '{slug}' in this district.")
+    return mc
+
+
+def get_stack(session: Session, district_id: int, slug: str) -> Stack:
+    stack = session.scalar(select(Stack).where(Stack.district_id == district_id, Stack.slug == slug))
+    if stack is None:
+        raise NotFound(f"No stack '{slug}' in this district.")
+    return stack
+
+
+def published_version(item: MicroCredential | Stack) -> McVersion | StackVersion | None:
+    return next((v for v in reversed(item.versions) if v.state == VersionState.PUBLISHED), None)
+
+
+def draft_version(item: MicroCredential | Stack) -> McVersion | StackVersion | None:
+    return next((v for v in reversed(item.versions) if v.state == VersionState.DRAFT), None)
+
+
+# --- import / export -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def import_texts(session: Session, actor: Actor | None, district_id: int, sources: Iterable[tuple[str, str]],
+                 publish: bool = True) -> ImportResult:
+    """Import catalog documents, all or nothing. Idempotent by slug + version: the same document again is
+    "unchanged"; a different document under an existing slug and version is refused."""
+    _require_district_admin(actor)
+    parsed = [doc.parse_text(text, source) for source, text in sources]
+    created, unchanged = [], []
+    with session.begin_nested():  # a savepoint: a refused document undoes the whole batch
+        for item in sorted(parsed, key=lambda d: isinstance(d, doc.StackDocument)):
+            outcome = _import_one(session, actor, district_id, item, publish)
+            (created if outcome else unchanged).append(f"{'stack' if isinstance(item, doc.StackDocument) else 'mc'}:"
+                                                       f"{item.slug}@{item.version}")
+        _check_references(session, district_id, parsed)
+    return ImportResult(tuple(created), tuple(unchanged))
+
+
+def _import_one(session: Session, actor: Actor | None, district_id: int, parsed, publish: bool) -> bool:
+    is_stack = isinstance(parsed, doc.StackDocument)
+    model, version_model = (Stack, StackVersion) if is_stack else (MicroCredential, McVersion)
+    item = session.scalar(select(model).where(model.district_id == district_id, model.slug == parsed.slug))
+    if item is None:
+        item = model(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        session.add(item)
+        session.flush()
+    existing = next((v for v in item.versions if v.number == parsed.version), None)
+    if existing is not None:
+        if doc.dump(existing.document) == doc.dump(parsed.raw):
+            return False
+        raise doc.DocumentError([f"version {parsed.version} of '{parsed.slug}' already exists with different "
+                                 "content: give the changed document a higher version number"], parsed.slug)
+    if item.versions and parsed.version < max(v.number for v in item.versions):
+        raise doc.DocumentError([f"'{parsed.slug}' already has a version newer than {parsed.version}"], parsed.slug)
+    version = version_model(number=parsed.version, **_columns(parsed))
+    item.versions.append(version)
+    session.flush()
+    audit.record(session, action=f"{'stack' if is_stack else 'mc'}.imported", subject_type=model.__tablename__,
+                 subject_id=item.id, district_id=district_id, actor_user_id=_actor_id(actor),
+                 after={"slug": parsed.slug, "version": parsed.version})
+    if publish:
+        _publish(session, actor, item, version)
+    return True
+
+
+def _columns(parsed) -> dict:
+    raw = parsed.raw
+    columns = {"title": parsed.title, "summary": parsed.summary, "document": raw}
+    if isinstance(parsed, doc.McDocument):
+        columns.update(grade_band=raw["grade_band"], topics=list(raw["topics"]), effort_hours=raw["effort_hours"])
+    return columns
+
+
+def _check_references(session: Session, district_id: int, parsed: list) -> None:
+    """Stack members and prerequisites name MCs of this district, and prerequisites form no cycle."""
+    slugs = set(session.scalars(select(MicroCredential.slug).where(MicroCredential.district_id == district_id)))
+    problems = []
+    for item in parsed:
+        names = item.members if isinstance(item, doc.StackDocument) else item.prerequisites
+        field = "micro_credentials" if isinstance(item, doc.StackDocument) else "prerequisites"
+        problems += [f"{item.slug}: {field} names unknown micro-credential '{name}'" for name in names
+                     if name not in slugs]
+    if problems:
+        raise doc.DocumentError(problems, "the import")
+    cycle = _prerequisite_cycle(session, district_id)
+    if cycle:
+        raise doc.DocumentError([f"prerequisites form a cycle: {' → '.join(cycle)}"], "the import")
+
+
+def prerequisite_graph(session: Session, district_id: int) -> dict[str, tuple[str, ...]]:
+    """Each MC's prerequisites, from its newest version (draft or published)."""
+    graph = {}
+    for mc in session.scalars(select(MicroCredential).where(MicroCredential.district_id == district_id)
+                              .options(selectinload(MicroCredential.versions))):
+        if mc.versions:
+            graph[mc.slug] = tuple(mc.versions[-1].document.get("prerequisites", ()))
+    return graph
+
+
+def _prerequisite_cycle(session: Session, district_id: int) -> list[str] | None:
+    graph = prerequisite_graph(session, district_id)
+    visiting, done = set(), set()
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        if node in visiting:
+            return trail[trail.index(node):] + [node]
+        if node in done:
+            return None
+        visiting.add(node)
+        for nxt in graph.get(node, ()):
+            found = visit(nxt, trail + [node])
+            if found:
+                return found
+        visiting.discard(node)
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        found = visit(start, [])
+        if found:
+            return found
+    return None
+
+
+def export_text(session: Session, district_id: int, kind: str, slug: str, number: int | None = None) -> str:
+    item = get_stack(session, district_id, slug) if kind == "stack" else get_mc(session, district_id, slug)
+    version = (next((v for v in item.versions if v.number == number), None) if number
+               else published_version(item) or item.versions[-1])
+    if version is None:
+        raise NotFound(f"'{slug}' has no version {number}.")
+    return doc.dump(version.document)
+
+
+# --- editing and publishing ----------------------------------------------------------------------------
+
+def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: int | None) -> McVersion:
+    """Create or update the draft version of an MC. ``edit_lock`` is the draft's lock the editor loaded
+    (``None`` for a new draft); if someone saved in between, the save is refused with a Conflict."""
+    _require_district_admin(actor)
+    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
+                                                      MicroCredential.slug == raw.get("slug")))
+    draft = draft_version(mc) if mc else None
+    latest = mc.versions[-1].number if mc and mc.versions else 0
+    raw = dict(raw, version=draft.number if draft else latest + 1)
+    parsed = doc.parse(raw, f"'{raw.get('slug')}'")
+    if mc is None:
+        mc = MicroCredential(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        session.add(mc)
+        session.flush()
+    if draft is None:
+        if edit_lock is not None and latest:
+            current = mc.versions[-1]
+            if current.edit_lock != edit_lock:
+                raise Conflict()
+        draft = McVersion(number=parsed.version, **_columns(parsed))
+        mc.versions.append(draft)
+    else:
+        if edit_lock is None or draft.edit_lock != edit_lock:
+            raise Conflict("Someone saved this draft after you opened it. Reload to see their changes.")
+        for name, value in _columns(parsed).items():
+            setattr(draft, name, value)
+    try:
+        session.flush()
+    except StaleDataError as error:  # a concurrent save won the race between our check and our UPDATE
+        raise Conflict() from error
+    _check_references(session, district_id, [parsed])
+    audit.record(session, action="mc.draft_saved", subject_type="micro_credential", subject_id=mc.id,
+                 district_id=district_id, actor_user_id=_actor_id(actor), after={"version": draft.number})
+    return draft
+
+
+def publish(session: Session, actor: Actor | None, district_id: int, slug: str) -> McVersion:
+    _require_district_admin(actor)
+    mc = get_mc(session, district_id, slug)
+    draft = draft_version(mc)
+    if draft is None:
+        raise BadRequest("There is no draft to publish.")
+    _publish(session, actor, mc, draft)
+    return draft
+
+
+def _publish(session: Session, actor: Actor | None, item: MicroCredential | Stack, version) -> None:
+    before = published_version(item)
+    if before is not None:
+        before.state = VersionState.SUPERSEDED
+    version.state = VersionState.PUBLISHED
+    version.published_at = utcnow()
+    item.status = Status.PUBLISHED
+    session.flush()
+    audit.record(session, action=f"{'stack' if isinstance(item, Stack) else 'mc'}.published",
+                 subject_type=item.__tablename__, subject_id=item.id, district_id=item.district_id,
+                 actor_user_id=_actor_id(actor), before={"version": before.number} if before else None,
+                 after={"version": version.number})
+
+
+def retire(session: Session, actor: Actor | None, district_id: int, slug: str) -> None:
+    _require_district_admin(actor)
+    mc = get_mc(session, district_id, slug)
+    old = mc.status
+    mc.status = Status.RETIRED
+    session.flush()
+    audit.record(session, action="mc.retired", subject_type="micro_credential", subject_id=mc.id,
+                 district_id=district_id, actor_user_id=_actor_id(actor), before={"status": old.value},
+                 after={"status": "retired"})
+
+
+def delete(session: Session, actor: Actor | None, district_id: int, slug: str) -> None:
+    """Only a never-published MC can be deleted: once teachers may have started it, retire it instead."""
+    _require_district_admin(actor)
+    mc = get_mc(session, district_id, slug)
+    if any(v.state != VersionState.DRAFT for v in mc.versions) or mc.status != Status.DRAFT:
+        raise Conflict("This micro-credential has been published, so it can only be retired, not deleted.")
+    audit.record(session, action="mc.deleted", subject_type="micro_credential", subject_id=mc.id,
+                 district_id=district_id, actor_user_id=_actor_id(actor), before={"slug": slug})
+    session.delete(mc)
+    session.flush()
