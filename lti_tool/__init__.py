@@ -36,5 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     lti.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(home.bp)
+    from lti_tool.catalog.views import bp as catalog_bp
+
+    app.register_blueprint(catalog_bp)
     practice.init_app(app)
     return app
