@@ -1,7 +1,8 @@
 """One exception hierarchy and the one place that renders errors.
 
 Raise a ``MicrocredError`` subclass for anything a user or an installer can fix: it becomes a 4xx page
-inside the Canvas iframe (or JSON for API callers) with the class's message and an optional hint. Anything
+(or 502/503 when a platform such as Canvas failed) inside the Canvas iframe, or JSON for API callers, with
+the class's message and an optional hint. Anything
 else is a bug: a 500 page with a reference number, the traceback only in the log.
 """
 from __future__ import annotations

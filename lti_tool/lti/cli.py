@@ -10,6 +10,15 @@ from lti_tool.errors import MicrocredError
 from lti_tool.lti import registry
 from lti_tool.lti.keys import keys_cli
 
+# What the developer key asks for (canvas_templates/); an admin may grant fewer: pass --scope then.
+TOOL_SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+)
+
 platform_cli = AppGroup("platform", help="LTI platforms (Canvas developer keys) this tool trusts.")
 
 
@@ -29,8 +38,11 @@ def _fail(error: MicrocredError) -> None:
 @click.option("--key-set-url")
 @click.option("--name", default=None)
 @click.option("--district", default=None, help="District slug (default: the only district).")
+@click.option("--scope", "scopes", multiple=True,
+              help="A scope the developer key grants (repeat); default: the scopes in /lti/canvas.json.")
 @with_appcontext
-def add(canvas_env, issuer, client_id, deployment_ids, auth_login_url, auth_token_url, key_set_url, name, district):
+def add(canvas_env, issuer, client_id, deployment_ids, auth_login_url, auth_token_url, key_set_url, name, district,
+        scopes):
     """Register a platform. For hosted Canvas: platform add --canvas --client-id ID --deployment-id DEP."""
     if canvas_env:
         defaults = registry.CANVAS[canvas_env]
@@ -48,7 +60,7 @@ def add(canvas_env, issuer, client_id, deployment_ids, auth_login_url, auth_toke
             registration = registry.add_platform(
                 session, district=registry.resolve_district(session, district), name=name or issuer,
                 endpoints=registry.PlatformEndpoints(issuer, auth_login_url, auth_token_url, key_set_url),
-                client_id=client_id, deployment_ids=deployment_ids)
+                client_id=client_id, deployment_ids=deployment_ids, scopes=list(scopes or TOOL_SCOPES))
             click.echo(f"Registered platform {registration.id}: {registration.issuer} client_id={registration.client_id}"
                        f" deployments={', '.join(deployment_ids) or '(none yet)'}")
     except MicrocredError as error:
