@@ -20,12 +20,15 @@ def test_canvas_shortcut_fills_hosted_canvas_endpoints(runner, session):
     assert registration.auth_token_url == "https://sso.canvaslms.com/login/oauth2/token"
     assert registration.key_set_url == "https://sso.canvaslms.com/api/lti/security/jwks"
     assert [d.deployment_id for d in registration.deployments] == ["12:abcdef"]
+    assert len(registration.scopes) == 5 and all(s.startswith("https://purl.imsglobal.org/spec/lti-") for s in registration.scopes)
     # On an empty server the registration goes to a new default district.
     assert session.get(District, registration.district_id).slug == "default"
 
 
 def test_beta_and_explicit_endpoints(runner, session):
-    assert _add(runner, "--canvas-beta", "--client-id", "1").exit_code == 0
+    assert _add(runner, "--canvas-beta", "--client-id", "1", "--scope",
+                "https://purl.imsglobal.org/spec/lti-ags/scope/score").exit_code == 0
+    assert session.scalar(select(Registration.scopes)) == ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
     assert _add(runner, "--issuer", "https://lms.example.edu", "--client-id", "abc", "--auth-login-url",
                 "https://lms.example.edu/auth", "--auth-token-url", "https://lms.example.edu/token",
                 "--key-set-url", "https://lms.example.edu/jwks", "--name", "Self-hosted").exit_code == 0
