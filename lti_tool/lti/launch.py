@@ -146,6 +146,9 @@ class ToolLaunch(MessageLaunch):
         super().__init__(request, DbToolConf(session), session_service=_NoSession(),
                          cookie_service=_NoCookies(), requests_session=http.session())
 
+    def _get_request_param(self, key: str) -> str:
+        return self.form.get(key, "")
+
     def validate_state(self) -> "ToolLaunch":
         state_value = self.form.get("state") or ""
         row = self.db.scalar(select(LoginState).where(LoginState.state == state_value)) if state_value else None
