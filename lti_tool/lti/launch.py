@@ -284,7 +284,7 @@ def validate_launch(session: Session, form: dict[str, str], cookies: dict[str, s
         raise
     except LtiException as error:
         raise LaunchError(hint=str(error)) from error
-    except (ValueError, KeyError, TypeError, jwt.PyJWTError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as error:
         raise LaunchError(hint=f"The launch is malformed ({type(error).__name__}).") from error
     return launch
 
