@@ -6,6 +6,7 @@ system's CA bundle, so the practice LMS at https://localhost works without turni
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import requests
@@ -18,6 +19,9 @@ USER_AGENT = "Microcred-LTI-Tool/0.1"
 class _TimeoutSession(requests.Session):
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override ``Session.verify``; pass it per request
+        # so the bundle chosen below (which already starts from those variables) is the one used.
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, **kwargs)
 
 
@@ -30,8 +34,9 @@ def _ca_bundle(app: Flask) -> str | bool:
         return True
     import certifi
 
+    base = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
     bundle = Path(app.instance_path) / "ca-bundle.pem"
-    bundle.write_text(Path(certifi.where()).read_text() + "\n" + Path(extra).read_text())
+    bundle.write_text(Path(base).read_text() + "\n" + Path(extra).read_text())
     return str(bundle)
 
 

@@ -45,11 +45,14 @@ def open_browser(playwright_driver, tmp_path):
     driver, path = playwright_driver
     contexts = []
 
-    def start(block_third_party_cookies: bool = False):
+    def start(block_third_party_cookies: bool = False, block_cookies_for: str | None = None):
         profile = tmp_path / f"profile-{len(contexts)}"
         (profile / "Default").mkdir(parents=True)
         prefs = {"profile": {"block_third_party_cookies": block_third_party_cookies,
                              "cookie_controls_mode": 1 if block_third_party_cookies else 0}}
+        if block_cookies_for:  # the site setting "Not allowed to save data" for one origin
+            prefs["profile"]["content_settings"] = {"exceptions": {"cookies": {
+                f"{block_cookies_for},*": {"setting": 2}}}}
         (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
         context = driver.chromium.launch_persistent_context(
             str(profile), executable_path=path, headless=True, args=QUIET_FLAGS, ignore_https_errors=True,
