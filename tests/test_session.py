@@ -17,7 +17,16 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 @pytest.fixture
 def canvas(session):
-    registration = factories.platform(session, factories.district(session))
+    import json
+
+    from lti_tool.catalog import service
+    from tests.support import catalog_docs
+
+    district = factories.district(session)
+    registration = factories.platform(session, district)
+    docs = [catalog_docs.mc("morning-meeting", title="Morning Meeting for Social-Emotional Learning"),
+            catalog_docs.mc("digital-feedback")]
+    service.import_texts(session, None, district.id, [(d["slug"], json.dumps(d)) for d in docs])
     session.commit()
     return registration
 

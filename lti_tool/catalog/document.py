@@ -120,11 +120,19 @@ class StackDocument:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validators() -> dict[str, jsonschema.protocols.Validator]:
+    """One validator per document kind, so errors point into the right branch (a top-level ``oneOf`` alone
+    would only say "not valid under any of the given schemas")."""
     schema = json.loads(SCHEMA_PATH.read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    branches = schema.get("oneOf") or schema.get("anyOf") or [schema]
+    validators = {}
+    for branch in branches:
+        kind = branch.get("properties", {}).get("kind", {}).get("const")
+        sub = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")} | branch
+        validators[kind] = cls(sub)
+    return validators
 
 
 def parse_text(text: str, source: str = "document") -> McDocument | StackDocument:
@@ -142,8 +150,12 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
         line = lines.get(path)
         return describe(path) + (f" (line {line})" if line else "")
 
+    validators = _validators()
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in validators:
+        raise DocumentError([f"{where(('kind',))}: must be one of {sorted(k for k in validators if k)}"], source)
     problems = []
-    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(validators[kind].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         problems.append(f"{where(path)}: {_plain(error)}")
     if problems:

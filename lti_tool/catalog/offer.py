@@ -68,7 +68,9 @@ def catalog_for(session: Session, actor: Actor, filters: Filters = Filters()) ->
     offered = _offerings(session, actor.school_id)
     stack_members = {s.slug: tuple(published_version(s).document["micro_credentials"]) for s in stacks}
     offered_stack_members = {m for s in stacks if ("stack", s.id) in offered for m in stack_members[s.slug]}
-    see_all = actor.is_district_admin or actor.school_admin or policy.district_catalog_visible
+    # Facilitators place MCs in PD courses and coach across schools: they see the district catalog too.
+    see_all = (actor.is_district_admin or actor.school_admin or actor.is_facilitator
+               or policy.district_catalog_visible)
 
     entries = []
     for stack in stacks:

@@ -6,6 +6,7 @@ permission, change rows, flush and never commit. Every change writes an audit ev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 from sqlalchemy import select
@@ -53,6 +54,14 @@ def published_version(item: MicroCredential | Stack) -> McVersion | StackVersion
 
 def draft_version(item: MicroCredential | Stack) -> McVersion | StackVersion | None:
     return next((v for v in reversed(item.versions) if v.state == VersionState.DRAFT), None)
+
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+
+
+def sample_sources() -> list[tuple[str, str]]:
+    """The sample catalog shipped with Microcred (used by the demo and the tests)."""
+    return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(SAMPLE_DIR.glob("*.json"))]
 
 
 # --- import / export -----------------------------------------------------------------------------------

@@ -34,19 +34,11 @@ class Placeable:
         return f"{self.kind}:{self.slug}"
 
 
-# Until the catalog lands (issue 4) the picker offers this fixed list.
-PLACEHOLDER_CATALOG = (
-    Placeable("stack", "performance-assessment", "Performance Assessment Design (stack)",
-              "Design, run and lead performance assessments."),
-    Placeable("mc", "morning-meeting", "Morning Meeting for Social-Emotional Learning",
-              "Open each day with a meeting that builds belonging."),
-    Placeable("mc", "digital-feedback", "Timely Feedback with Digital Tools",
-              "Give students feedback they can act on within a day."),
-)
-
-
 def choices(session: Session, actor: Actor) -> tuple[Placeable, ...]:
-    return PLACEHOLDER_CATALOG
+    """What this instructor may place: the published stacks and MCs their catalog view shows."""
+    from lti_tool.catalog.offer import catalog_for
+
+    return tuple(Placeable(e.kind, e.slug, e.title, e.summary) for e in catalog_for(session, actor))
 
 
 def settings(record: LaunchRecord) -> dict:
