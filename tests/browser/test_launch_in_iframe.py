@@ -11,12 +11,11 @@ from tests.support import factories, live
 from tests.support.signer import Signer
 
 
-@pytest.fixture
-def platform(live_server, tmp_path_factory):
+def start_platform(live_server, roles):
     """The stand-in LMS on https://127.0.0.1:PORT — another site than the tool's https://localhost:PORT."""
     port = live.free_port()
     signer = Signer(issuer=f"https://127.0.0.1:{port}")
-    server = live.start(create_platform(signer, live_server.url, TEACHER), port, live_server.cert_path.parent)
+    server = live.start(create_platform(signer, live_server.url, roles), port, live_server.cert_path.parent)
     with live_server.app.app_context():
         from lti_tool.db import session_scope
 
@@ -26,12 +25,18 @@ def platform(live_server, tmp_path_factory):
                                   endpoints=registry.PlatformEndpoints(base, f"{base}/auth", f"{base}/token",
                                                                        f"{base}/jwks"),
                                   client_id=signer.client_id, deployment_ids=[signer.deployment_id])
+    return server
+
+
+@pytest.fixture
+def platform(live_server):
+    server = start_platform(live_server, TEACHER)
     yield server
     server.server.shutdown()
     server.server.server_close()
 
 
-def _open_course(context, platform, screenshots, name):
+def open_course(context, platform, screenshots, name):
     page = context.new_page()
     page.goto(f"{platform.url.replace('localhost', '127.0.0.1')}/course")
     frame = page.frame_locator("iframe[name=tool]")
@@ -46,14 +51,14 @@ def _open_course(context, platform, screenshots, name):
 
 @pytest.mark.parametrize("leg", ["sqlite"], indirect=True)
 def test_launch_in_a_cross_site_iframe(open_browser, platform, screenshots, leg):
-    page, frame = _open_course(open_browser(), platform, screenshots, "launch")
+    page, frame = open_course(open_browser(), platform, screenshots, "launch")
     assert frame.url.startswith("https://localhost:") and "Teacher" in frame.content()
     assert not frame.url.count("mcs=")  # the Partitioned session cookie carried the session
 
 
 @pytest.mark.parametrize("leg", ["sqlite"], indirect=True)
 def test_launch_with_third_party_cookies_blocked(open_browser, platform, screenshots, leg):
-    page, frame = _open_course(open_browser(block_third_party_cookies=True), platform, screenshots, "blocked-3pc")
+    page, frame = open_course(open_browser(block_third_party_cookies=True), platform, screenshots, "blocked-3pc")
     assert "Welcome, Ana Teacher" in frame.content()
 
 
@@ -61,7 +66,7 @@ def test_launch_with_third_party_cookies_blocked(open_browser, platform, screens
 def test_launch_when_the_tool_site_may_set_no_cookie_uses_platform_storage(open_browser, platform, live_server,
                                                                            screenshots, leg):
     context = open_browser(block_cookies_for=f"https://localhost:{live_server.port}")
-    page, frame = _open_course(context, platform, screenshots, "platform-storage")
+    page, frame = open_course(context, platform, screenshots, "platform-storage")
     assert "mcs=" in frame.url  # no cookie anywhere: the session travels in the URL
     frame.get_by_role("link", name="Browse micro-credentials").click()
     frame.wait_for_load_state()
