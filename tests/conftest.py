@@ -173,9 +173,8 @@ def live_server(make_app, db_url, tmp_path_factory):
 
 @pytest.fixture
 def session(app):
-    """A session for arranging and checking rows directly (commit what the app must see)."""
-    with app.app_context():
-        maker = app.extensions["db_sessionmaker"]
-        db_session = maker()
-        yield db_session
-        db_session.close()
+    """A session for arranging and checking rows directly (commit what the app must see). It pushes no app
+    context, so each request of the test client gets its own, as in production."""
+    db_session = app.extensions["db_sessionmaker"]()
+    yield db_session
+    db_session.close()

@@ -192,23 +192,24 @@ def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dic
     mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
                                                       MicroCredential.slug == raw.get("slug")))
     draft = draft_version(mc) if mc else None
-    latest = mc.versions[-1].number if mc and mc.versions else 0
-    raw = dict(raw, version=draft.number if draft else latest + 1)
+    latest = mc.versions[-1] if mc and mc.versions else None
+    # The lock check comes first: a stale editor hears about the other save before any validation error.
+    if draft is not None and (edit_lock is None or draft.edit_lock != edit_lock):
+        raise Conflict("Someone saved this draft after you opened it. Reload to see their changes.")
+    if draft is None and latest is not None and edit_lock is not None and latest.edit_lock != edit_lock:
+        raise Conflict()
+    if mc is not None and draft is None and edit_lock is None:
+        raise Conflict(f"A micro-credential with the short name '{mc.slug}' already exists: open it to edit it.")
+    raw = dict(raw, version=draft.number if draft else (latest.number + 1 if latest else 1))
     parsed = doc.parse(raw, f"'{raw.get('slug')}'")
     if mc is None:
         mc = MicroCredential(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(mc)
         session.flush()
     if draft is None:
-        if edit_lock is not None and latest:
-            current = mc.versions[-1]
-            if current.edit_lock != edit_lock:
-                raise Conflict()
         draft = McVersion(number=parsed.version, **_columns(parsed))
         mc.versions.append(draft)
     else:
-        if edit_lock is None or draft.edit_lock != edit_lock:
-            raise Conflict("Someone saved this draft after you opened it. Reload to see their changes.")
         for name, value in _columns(parsed).items():
             setattr(draft, name, value)
     try:

@@ -23,7 +23,14 @@ def canvas():
 
 
 @pytest.fixture
-def registration(session, canvas):
+def app_context(app):
+    """Service clients build their HTTP session from the app's settings: run these tests inside its context."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def registration(session, canvas, app_context):
     """A committed registration for the fake (all scopes granted), its developer key holding our JWKS."""
     district = ensure_district(session, slug="seminole", name="Seminole County")
     registration = add_platform(session, district=district, name="Canvas", endpoints=canvas.endpoints(),

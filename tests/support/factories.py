@@ -32,14 +32,16 @@ def platform(session: Session, of: District, client_id: str = "10000000000001",
 
 
 def signed_in(session: Session, registration: Registration, roles: set[Role], *, test_user: bool = False,
-              claims: dict | None = None, school_id: int | None = None) -> tuple[str, Actor]:
+              claims: dict | None = None, school_id: int | None = None,
+              school_admin: bool = False) -> tuple[str, Actor]:
     """A user with an open tool session, as a launch would leave it. Returns (token, actor)."""
     user = User(district_id=registration.district_id, issuer=registration.issuer, subject=uuid.uuid4().hex)
     session.add(user)
     session.flush()
     actor = Actor(user_id=user.id, district_id=registration.district_id, roles=frozenset(roles),
                   registration_id=registration.id, deployment_id=registration.deployments[0].deployment_id,
-                  course=Course("ctx-1", "PD course"), school_id=school_id, test_user=test_user)
+                  course=Course("ctx-1", "PD course"), school_id=school_id, school_admin=school_admin,
+                  test_user=test_user)
     record = LaunchRecord(launch_id=uuid.uuid4().hex, registration_id=registration.id, user_id=user.id,
                           claims=claims or {}, expires_at=utcnow() + timedelta(hours=1))
     session.add(record)

@@ -1,0 +1,175 @@
+"""The catalog as people see it: a teacher browses and reads, a principal chooses, a district admin edits."""
+import html
+import io
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from lti_tool.catalog import service
+from lti_tool.catalog.models import MicroCredential, SchoolOffering
+from lti_tool.lti.roles import Role
+from lti_tool.people.models import School
+from tests.support import catalog_docs, factories
+
+
+@pytest.fixture
+def world(session):
+    district = factories.district(session)
+    registration = factories.platform(session, district)
+    service.import_texts(session, None, district.id, catalog_docs.sample_sources())
+    school = session.scalar(select(School).where(School.code == "LES"))
+    session.commit()
+    return registration, school
+
+
+def _as(client, session, registration, roles, **kwargs):
+    token, actor = factories.signed_in(session, registration, roles, **kwargs)
+    session.commit()
+    client.set_cookie("mc_session", token, domain="localhost")
+    return actor
+
+
+def _csrf(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _first_mc(session):
+    return session.scalars(select(MicroCredential).order_by(MicroCredential.slug)).first()
+
+
+def test_teacher_sees_a_kind_empty_state_until_the_school_offers(client, session, world):
+    registration, school = world
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    page = client.get("/catalog/")
+    assert page.status_code == 200 and "has not chosen its micro-credentials yet" in page.text
+
+
+def test_principal_offers_and_teacher_reads_the_six_parts_and_rubric(client, session, world):
+    registration, school = world
+    _as(client, session, registration, {Role.FACILITATOR}, school_id=school.id, school_admin=True)
+    mc = _first_mc(session)
+    page = client.get("/catalog/offer")
+    assert page.status_code == 200
+    response = client.post("/catalog/offer", data={"csrf_token": _csrf(page.text), "kind": "mc", "slug": mc.slug,
+                                                   "offered": "1", "featured": "1"})
+    assert response.status_code == 303
+    assert session.scalar(select(SchoolOffering.featured)) is True
+
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    listing = client.get("/catalog/")
+    title = service.published_version(mc).title
+    assert title in listing.text and "Featured" in listing.text
+    detail = client.get(f"/catalog/mc/{mc.slug}")
+    for heading in ("1. Competency", "2. Key method", "3. Components", "4. Research and resources",
+                    "5. What to submit", "6. Scoring rubric"):
+        assert heading in detail.text
+    assert "✓" in detail.text and "not yet" in detail.text
+
+
+def test_teacher_cannot_open_what_the_school_does_not_offer(client, session, world):
+    registration, school = world
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    assert client.get(f"/catalog/mc/{_first_mc(session).slug}").status_code == 404
+
+
+def test_search_narrows_the_list(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    everything = client.get("/catalog/").text
+    narrowed = client.get("/catalog/?q=zzzz-no-match").text
+    assert "Nothing matches those filters" in narrowed and "Nothing matches" not in everything
+
+
+def test_teachers_cannot_manage_or_offer(client, session, world):
+    registration, school = world
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    assert client.get("/catalog/manage").status_code == 403
+    assert client.get("/catalog/manage/edit").status_code == 403
+    assert client.get("/catalog/offer").status_code == 403
+
+
+def test_district_admin_writes_previews_saves_and_publishes(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN, Role.FACILITATOR})
+    page = client.get("/catalog/manage/edit")
+    assert page.status_code == 200 and "Teacher's view" in page.text
+    form = {
+        "csrf_token": _csrf(page.text), "title": "Think-Pair-Share That Works", "summary": "Every voice, every day.",
+        "audience": "Grades 3-8 teachers", "grade_band": "6-8", "topics": "discussion, engagement",
+        "effort_hours": "6", "credit_hours": "4", "credit_points": "6", "issuer_name": "Lakeside",
+        "policy_attempts": "3", "policy_cooldown_days": "30",
+        "competency": "<p>Structures partner talk.</p><script>alert(1)</script>", "key_method": "<p>Think, pair, share.</p>",
+        "components": "<p>Prompt, timing, reporting.</p>", "research": "<p>Talk builds understanding.</p>",
+        "resources": "Accountable Talk Sourcebook | Michaels, O'Connor, Resnick |",
+        "submission_criteria": "<p>A video and a reflection.</p>",
+        "c0_title": "Prompt design", "c0_description": "Open questions.",
+        "c0_l0_label": "Not yet", "c0_l0_descriptor": "Closed.", "c0_l1_label": "Demonstrated",
+        "c0_l1_descriptor": "Open.", "c0_demonstrated": "1",
+        "t0_title": "Film a lesson", "t0_instructions": "<p>Film ten minutes.</p>", "t0_criteria": "prompt-design",
+        "t0_e0_label": "Lesson video", "t0_e0_type": "video", "t0_e0_required": "1",
+    }
+    preview = client.post("/catalog/manage/preview", data=form)
+    assert preview.status_code == 200 and "Prompt design" in preview.text and "<script>" not in preview.text
+    broken = client.post("/catalog/manage/preview", data=dict(form, t0_criteria="nope"))
+    assert "no rubric criterion 'nope'" in html.unescape(broken.text)
+
+    saved = client.post("/catalog/manage/edit", data=form)
+    assert saved.status_code == 303
+    mc = service.get_mc(session, registration.district_id, "think-pair-share-that-works")
+    assert mc.status.value == "draft" and "<script>" not in mc.versions[0].document["competency"]
+    manage = client.get("/catalog/manage").text
+    published = client.post("/catalog/manage/think-pair-share-that-works/publish", data={"csrf_token": _csrf(manage)})
+    assert published.status_code == 303
+    session.expire_all()
+    assert service.get_mc(session, registration.district_id, "think-pair-share-that-works").status.value == "published"
+
+
+def test_stale_editor_gets_a_conflict_not_an_overwrite(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    slug = _first_mc(session).slug
+    page = client.get(f"/catalog/manage/edit/{slug}").text
+    lock = re.search(r'name="edit_lock" value="(\d+)"', page).group(1)
+    raw = json.loads(service.export_text(session, registration.district_id, "mc", slug))
+    from lti_tool.catalog import service as svc
+    from lti_tool.lti.actor import Actor
+
+    admin = Actor(user_id=1, district_id=registration.district_id, roles=frozenset({Role.DISTRICT_ADMIN}),
+                  registration_id=registration.id, deployment_id="1:deploy")
+    svc.save_draft(session, admin, registration.district_id, dict(raw, title="Someone else's edit"), int(lock))
+    session.commit()
+    form = {"csrf_token": _csrf(page), "edit_lock": lock, "slug": slug, "title": "Mine"}  # stale lock: refused first
+    response = client.post(f"/catalog/manage/edit/{slug}", data=form)
+    assert response.status_code == 409
+    session.expire_all()
+    assert service.draft_version(service.get_mc(session, registration.district_id, slug)).title == "Someone else's edit"
+
+
+def test_import_upload_is_all_or_nothing_with_field_and_line(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    csrf = _csrf(client.get("/catalog/manage/import").text)
+    good = json.dumps(catalog_docs.mc("brand-new"), indent=2)
+    bad = json.dumps(catalog_docs.mc("also-new", grade_band="college"), indent=2)
+    response = client.post("/catalog/manage/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf, "publish": "1",
+        "documents": [(io.BytesIO(good.encode()), "good.json"), (io.BytesIO(bad.encode()), "bad.json")]})
+    assert response.status_code == 400
+    assert "grade_band (line" in response.text and "bad.json" in response.text
+    assert session.scalar(select(MicroCredential).where(MicroCredential.slug == "brand-new")) is None
+    response = client.post("/catalog/manage/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf, "publish": "1", "documents": [(io.BytesIO(good.encode()), "good.json")]})
+    assert response.status_code == 200 and "Imported 1" in response.text
+
+
+def test_export_downloads_the_canonical_document(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    name, text = catalog_docs.sample_sources()[0]
+    data = json.loads(text)
+    kind = "stack" if data["kind"] == "stack" else "mc"
+    response = client.get(f"/catalog/manage/export/{kind}/{data['slug']}.json")
+    assert response.status_code == 200 and response.text == text
+    assert f'filename="{kind}-{data["slug"]}.json"' in response.headers["Content-Disposition"]
