@@ -1,0 +1,159 @@
+"""LTI Dynamic Registration, as Canvas runs it.
+
+Canvas opens ``/lti/register?openid_configuration=…&registration_token=…`` in a dialog. The tool fetches the
+platform's OpenID configuration (bearer: the registration token), posts its own registration to the
+``registration_endpoint``, stores the ``client_id`` and deployment Canvas answers with, and closes the
+dialog with the ``org.imsglobal.lti.close`` postMessage. Nothing is stored unless every step succeeded.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import BadRequest, MicrocredError
+from lti_tool.lti import registry
+from lti_tool.lti.install import CUSTOM_FIELDS, DESCRIPTION, PRIVACY_LEVEL, TITLE
+from lti_tool.lti.cli import TOOL_SCOPES
+from lti_tool.lti.models import Registration
+
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+CANVAS = "https://canvas.instructure.com/lti/"
+INSTRUCTURE_HOSTS = ("instructure.com", "canvaslms.com")
+
+
+class RegistrationError(MicrocredError):
+    status, code = 400, "registration_failed"
+    message = "Microcred could not finish registering with your LMS. Nothing was saved."
+
+
+class PlatformRefused(RegistrationError):
+    status = 502
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_url(label: str, url: object, *, production: bool) -> str:
+    """An https URL whose host is public (in production); loopback http is allowed outside production."""
+    if not isinstance(url, str) or not url:
+        raise RegistrationError(hint=f"The platform's {label} is missing.")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (not production and parts.scheme == "http" and _loopback(host)):
+        raise RegistrationError(hint=f"The platform's {label} must use https: {url}")
+    if production:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+        except OSError as error:
+            raise RegistrationError(hint=f"The host of the platform's {label} ({host}) does not resolve.") from error
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+                raise RegistrationError(hint=f"The platform's {label} points to a private address ({host}).")
+    return url
+
+
+def _same_platform(config_url: str, issuer: str) -> bool:
+    a, b = urlsplit(config_url).hostname or "", urlsplit(issuer).hostname or ""
+    instructure = lambda h: any(h == d or h.endswith("." + d) for d in INSTRUCTURE_HOSTS)  # noqa: E731
+    return a == b or (instructure(a) and instructure(b))
+
+
+def tool_registration(base: str, scopes: tuple[str, ...] = TOOL_SCOPES) -> dict:
+    """The registration the tool posts: OpenID client metadata plus the LTI tool configuration."""
+    launch = f"{base}/lti/launch"
+    return {
+        "application_type": "web",
+        "grant_types": ["client_credentials", "implicit"],
+        "response_types": ["id_token"],
+        "redirect_uris": [launch],
+        "initiate_login_uri": f"{base}/lti/login",
+        "client_name": TITLE,
+        "jwks_uri": f"{base}/lti/jwks",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(scopes),
+        TOOL_CONFIGURATION: {
+            "domain": urlsplit(base).netloc,
+            "description": DESCRIPTION,
+            "target_link_uri": launch,
+            "custom_parameters": CUSTOM_FIELDS,
+            "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+            "messages": [
+                {"type": "LtiResourceLinkRequest", "target_link_uri": launch, "label": "Micro-credentials",
+                 "placements": ["course_navigation"], CANVAS + "course_navigation/default_enabled": True,
+                 CANVAS + "visibility": "members"},
+                {"type": "LtiDeepLinkingRequest", "target_link_uri": launch, "label": "Micro-credential",
+                 "placements": ["assignment_selection", "link_selection"]},
+                {"type": "LtiResourceLinkRequest", "target_link_uri": launch, "label": "Micro-credentials (district)",
+                 "placements": ["account_navigation"], CANVAS + "visibility": "admins"},
+            ],
+            CANVAS + "privacy_level": PRIVACY_LEVEL,
+            CANVAS + "tool_id": "microcred",
+        },
+    }
+
+
+def _json(response: requests.Response, what: str) -> dict:
+    try:
+        data = response.json()
+    except ValueError as error:
+        raise RegistrationError(hint=f"The platform's {what} is not JSON.") from error
+    if not isinstance(data, dict):
+        raise RegistrationError(hint=f"The platform's {what} is not a JSON object.")
+    return data
+
+
+def register(session: Session, http: requests.Session, *, config_url: str, token: str, base: str,
+             district_slug: str | None, production: bool) -> Registration:
+    if not config_url or not token:
+        raise BadRequest("Open this page from Canvas: Admin → Developer Keys → + Developer Key → + LTI Registration.",
+                         hint="The registration URL needs 'openid_configuration' and 'registration_token'.")
+    check_url("OpenID configuration URL", config_url, production=production)
+    district = registry.resolve_district(session, district_slug)
+    try:
+        response = http.get(config_url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    except requests.RequestException as error:
+        raise RegistrationError(hint=f"The platform's configuration could not be fetched: {type(error).__name__}.") from error
+    if not response.ok:
+        raise PlatformRefused(hint=f"The platform answered {response.status_code} to the configuration request "
+                                   "(the registration token may have expired: start again from Canvas).")
+    config = _json(response, "OpenID configuration")
+    issuer = check_url("issuer", config.get("issuer"), production=production)
+    if not _same_platform(config_url, issuer):
+        raise RegistrationError(hint=f"The configuration at {config_url} names another platform ({issuer}).")
+    endpoints = registry.PlatformEndpoints(
+        issuer=issuer,
+        auth_login_url=check_url("authorization_endpoint", config.get("authorization_endpoint"), production=production),
+        auth_token_url=check_url("token_endpoint", config.get("token_endpoint"), production=production),
+        key_set_url=check_url("jwks_uri", config.get("jwks_uri"), production=production),
+    )
+    registration_endpoint = check_url("registration_endpoint", config.get("registration_endpoint"),
+                                      production=production)
+    try:
+        answer = http.post(registration_endpoint, json=tool_registration(base),
+                           headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    except requests.RequestException as error:
+        raise RegistrationError(hint=f"The registration could not be sent: {type(error).__name__}.") from error
+    if not answer.ok:
+        raise PlatformRefused(hint=f"The platform refused the registration ({answer.status_code}): "
+                                   f"{answer.text[:200]}")
+    result = _json(answer, "registration answer")
+    client_id = result.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise RegistrationError(hint="The platform's answer carries no client_id.")
+    configuration = result.get(TOOL_CONFIGURATION) or {}
+    deployment_id = configuration.get("deployment_id") if isinstance(configuration, dict) else None
+    granted = result.get("scope")
+    scopes = granted.split() if isinstance(granted, str) else list(TOOL_SCOPES)
+    return registry.add_platform(session, district=district, name=config.get("issuer") or "Canvas",
+                                 endpoints=endpoints, client_id=client_id,
+                                 deployment_ids=[deployment_id] if isinstance(deployment_id, str) and deployment_id else [],
+                                 scopes=scopes)
