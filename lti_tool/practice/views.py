@@ -30,7 +30,13 @@ def course(persona: str):
         raise BadRequest("Unknown practice persona.")
     ensure_registered(db.session())
     kind = "deep_link" if request.args.get("kind") == "deep_link" else "resource_link"
-    return render_template("practice/course.html", persona=p.PERSONAS[persona], kind=kind, course=p.COURSE_TITLE)
+    response = current_app.make_response(render_template("practice/course.html", persona=p.PERSONAS[persona],
+                                                         kind=kind, course=p.COURSE_TITLE))
+    # Like Canvas, the course page frames the tool, which lives on the tool's own origin.
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' 'nonce-{csp_nonce()}'; style-src 'self'; img-src 'self' data:; "
+        f"frame-src 'self' {p.base_url()}; object-src 'none'; base-uri 'none'")
+    return response
 
 
 @bp.get("/start/<persona>")
