@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 
 from lti_tool import db
 from lti_tool.catalog import document as doc
-from lti_tool.catalog import editor_form, offer, service
+from lti_tool.catalog import editor_form, offer, rubric_csv, service
 from lti_tool.catalog.models import MicroCredential, Stack
 from lti_tool.catalog.policy import district_policy, mc_policy
 from lti_tool.errors import BadRequest, Forbidden, NotFound
@@ -169,6 +169,12 @@ def edit(slug: str | None):
         version = service.draft_version(mc) or mc.versions[-1]
     if request.method == "POST":
         raw = editor_form.to_document(request.form)
+        upload = request.files.get("rubric_csv")
+        if upload and upload.filename:
+            data = upload.stream.read(MAX_IMPORT_BYTES + 1)
+            if len(data) > MAX_IMPORT_BYTES:
+                raise BadRequest("That rubric file is larger than 2 MB.")
+            raw["rubric"] = rubric_csv.parse(data.decode("utf-8", errors="replace"), upload.filename)
         lock = request.form.get("edit_lock", "")
         saved = service.save_draft(session, g.actor, g.actor.district_id, raw, int(lock) if lock.isdigit() else None)
         if request.form.get("then") == "publish":
