@@ -173,3 +173,21 @@ def test_export_downloads_the_canonical_document(client, session, world):
     response = client.get(f"/catalog/manage/export/{kind}/{data['slug']}.json")
     assert response.status_code == 200 and response.text == text
     assert f'filename="{kind}-{data["slug"]}.json"' in response.headers["Content-Disposition"]
+
+
+def test_district_rules_open_the_catalog_to_every_teacher(client, session, world):
+    registration, school = world
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    assert "has not chosen" in client.get("/catalog/").text
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    csrf = _csrf(client.get("/catalog/manage").text)
+    bad = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "three"})
+    assert bad.status_code == 400 and "whole number" in bad.text
+    saved = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "2", "cooldown_days": "14",
+                                                       "district_catalog_visible": "1"})
+    assert saved.status_code == 303
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    listing = client.get("/catalog/").text
+    assert "Classroom Culture" in listing and "Basic Performance Assessment Design" in listing
+    detail = client.get(f"/catalog/mc/{_first_mc(session).slug}").text
+    assert "Attempts: 3" in detail  # the sample MC sets its own attempts, which win over the district's 2

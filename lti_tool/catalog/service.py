@@ -267,3 +267,30 @@ def delete(session: Session, actor: Actor | None, district_id: int, slug: str) -
                  district_id=district_id, actor_user_id=_actor_id(actor), before={"slug": slug})
     session.delete(mc)
     session.flush()
+
+
+def set_district_policy(session: Session, actor: Actor | None, district_id: int, values: dict) -> dict:
+    """Change the district's defaults (plan approval, attempts, cooldown, window, whole-catalog visibility)."""
+    from lti_tool.catalog.policy import DEFAULTS, district_policy
+    from lti_tool.people.models import District
+
+    _require_district_admin(actor)
+    district = session.get(District, district_id)
+    before = dict(district.policy or {})
+    merged = dict(before)
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            raise BadRequest(f"Unknown setting '{key}'.")
+        merged[key] = value
+    if not isinstance(merged.get("attempts", 1), int) or merged.get("attempts", 1) < 1:
+        raise BadRequest("Attempts must be a whole number of at least 1.")
+    if not isinstance(merged.get("cooldown_days", 0), int) or merged.get("cooldown_days", 0) < 0:
+        raise BadRequest("The cooldown must be a whole number of days, 0 or more.")
+    window = merged.get("window_days")
+    if window is not None and (not isinstance(window, int) or window < 1):
+        raise BadRequest("The submission window must be empty or a whole number of days.")
+    district.policy = merged
+    session.flush()
+    audit.record(session, action="district.policy_changed", subject_type="district", subject_id=district_id,
+                 district_id=district_id, actor_user_id=_actor_id(actor), before=before, after=merged)
+    return vars(district_policy(merged))

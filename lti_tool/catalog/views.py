@@ -107,8 +107,30 @@ def manage():
     mcs = session.scalars(select(MicroCredential).where(MicroCredential.district_id == g.actor.district_id)
                           .order_by(MicroCredential.slug)).all()
     stacks = session.scalars(select(Stack).where(Stack.district_id == g.actor.district_id).order_by(Stack.slug)).all()
+    policy = district_policy(session.get(District, g.actor.district_id).policy)
     return render_template("catalog/manage.html", mcs=mcs, stacks=stacks, published=service.published_version,
-                           draft=service.draft_version)
+                           draft=service.draft_version, policy=policy)
+
+
+@bp.post("/manage/policy")
+@requires_actor
+def district_policy_form():
+    _require_district_admin()
+    form = request.form
+
+    def number(name):
+        value = form.get(name, "").strip()
+        if not value:
+            return None
+        if not value.isdigit():
+            raise BadRequest(f"{name.replace('_', ' ').capitalize()} must be a whole number.")
+        return int(value)
+
+    service.set_district_policy(db.session(), g.actor, g.actor.district_id, {
+        "plan_approval": form.get("plan_approval") == "1", "attempts": number("attempts") or 1,
+        "cooldown_days": number("cooldown_days") or 0, "window_days": number("window_days"),
+        "district_catalog_visible": form.get("district_catalog_visible") == "1"})
+    return redirect(session_url("catalog.manage"), code=303)
 
 
 @bp.post("/manage/<slug>/<action>")
