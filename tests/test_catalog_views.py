@@ -180,7 +180,9 @@ def test_district_rules_open_the_catalog_to_every_teacher(client, session, world
     _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
     assert "has not chosen" in client.get("/catalog/").text
     _as(client, session, registration, {Role.DISTRICT_ADMIN})
-    csrf = _csrf(client.get("/catalog/manage").text)
+    manage = client.get("/catalog/manage").text
+    assert "<title>Manage the catalog · Microcred</title>" in manage and manage.count("District rules") == 1
+    csrf = _csrf(manage)
     bad = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "three"})
     assert bad.status_code == 400 and "whole number" in bad.text
     saved = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "2", "cooldown_days": "14",
