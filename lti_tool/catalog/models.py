@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from lti_tool.db import Base, utcnow
 
@@ -34,11 +34,8 @@ _state = Enum(VersionState, name="catalog_version_state", values_callable=lambda
               native_enum=False, length=16)
 
 
-class MicroCredential(Base):
-    """One micro-credential across its versions (reports group by this)."""
-
-    __tablename__ = "micro_credential"
-    __table_args__ = (UniqueConstraint("district_id", "slug"),)
+class _CatalogItem:
+    """What an MC and a stack share: a district, a slug unique in it, a status."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
@@ -46,64 +43,63 @@ class MicroCredential(Base):
     status: Mapped[Status] = mapped_column(_status, default=Status.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    versions: Mapped[list[McVersion]] = relationship(back_populates="micro_credential", order_by="McVersion.number",
-                                                     cascade="all, delete-orphan")
 
-
-class McVersion(Base):
-    __tablename__ = "mc_version"
-    __table_args__ = (UniqueConstraint("mc_id", "number"),)
+class _Version:
+    """What every version shares: its number, state, the document, and an optimistic-lock counter."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mc_id: Mapped[int] = mapped_column(ForeignKey("micro_credential.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     state: Mapped[VersionState] = mapped_column(_state, default=VersionState.DRAFT)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500))
-    grade_band: Mapped[str] = mapped_column(String(20))
-    topics: Mapped[list[str]] = mapped_column(JSON)
-    effort_hours: Mapped[int]
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
     # Optimistic locking: an edit that started from an older row is refused instead of overwriting.
     edit_lock: Mapped[int] = mapped_column(default=1)
 
-    micro_credential: Mapped[MicroCredential] = relationship(back_populates="versions")
-    __mapper_args__ = {"version_id_col": edit_lock}
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.edit_lock}
 
 
-class Stack(Base):
-    __tablename__ = "stack"
+class MicroCredential(_CatalogItem, Base):
+    """One micro-credential across its versions (reports group by this)."""
+
+    __tablename__ = "micro_credential"
     __table_args__ = (UniqueConstraint("district_id", "slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
-    slug: Mapped[str] = mapped_column(String(100))
-    status: Mapped[Status] = mapped_column(_status, default=Status.DRAFT)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    versions: Mapped[list[McVersion]] = relationship(back_populates="micro_credential", order_by="McVersion.number",
+                                                     cascade="all, delete-orphan")
+
+
+class McVersion(_Version, Base):
+    __tablename__ = "mc_version"
+    __table_args__ = (UniqueConstraint("mc_id", "number"),)
+
+    mc_id: Mapped[int] = mapped_column(ForeignKey("micro_credential.id", ondelete="CASCADE"), index=True)
+    grade_band: Mapped[str] = mapped_column(String(20))
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    effort_hours: Mapped[int]
+
+    micro_credential: Mapped[MicroCredential] = relationship(back_populates="versions")
+
+
+class Stack(_CatalogItem, Base):
+    __tablename__ = "stack"
+    __table_args__ = (UniqueConstraint("district_id", "slug"),)
 
     versions: Mapped[list[StackVersion]] = relationship(back_populates="stack", order_by="StackVersion.number",
                                                         cascade="all, delete-orphan")
 
 
-class StackVersion(Base):
+class StackVersion(_Version, Base):
     __tablename__ = "stack_version"
     __table_args__ = (UniqueConstraint("stack_id", "number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stack_id: Mapped[int] = mapped_column(ForeignKey("stack.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int]
-    state: Mapped[VersionState] = mapped_column(_state, default=VersionState.DRAFT)
-    title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str] = mapped_column(String(500))
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    published_at: Mapped[datetime | None]
-    edit_lock: Mapped[int] = mapped_column(default=1)
 
     stack: Mapped[Stack] = relationship(back_populates="versions")
-    __mapper_args__ = {"version_id_col": edit_lock}
 
 
 class SchoolOffering(Base):
