@@ -110,10 +110,13 @@ def test_editing_a_published_mc_makes_a_draft_and_stale_saves_conflict(session, 
     admin = _actor(district, {Role.DISTRICT_ADMIN})
     _import(session, district, catalog_docs.mc("a"))
     published = service.published_version(service.get_mc(session, district.id, "a"))
-    draft = service.save_draft(session, admin, district.id, catalog_docs.mc("a", title="Draft 1"), published.edit_lock)
+    draft = service.save_draft(session, admin, district.id, catalog_docs.mc("a", title="Draft 1"),
+                               service.lock_token(published))
     assert draft.number == 2 and draft.state == VersionState.DRAFT
-    lock = draft.edit_lock
+    lock = service.lock_token(draft)
     service.save_draft(session, admin, district.id, catalog_docs.mc("a", title="Draft 2"), lock)
+    with pytest.raises(Conflict):  # an editor still holding the published version's token
+        service.save_draft(session, admin, district.id, catalog_docs.mc("a", title="Late"), service.lock_token(published))
     with pytest.raises(Conflict):  # a second editor who loaded the draft before that save
         service.save_draft(session, admin, district.id, catalog_docs.mc("a", title="Draft 3"), lock)
     assert service.draft_version(service.get_mc(session, district.id, "a")).title == "Draft 2"

@@ -131,14 +131,14 @@ def test_stale_editor_gets_a_conflict_not_an_overwrite(client, session, world):
     _as(client, session, registration, {Role.DISTRICT_ADMIN})
     slug = _first_mc(session).slug
     page = client.get(f"/catalog/manage/edit/{slug}").text
-    lock = re.search(r'name="edit_lock" value="(\d+)"', page).group(1)
+    lock = re.search(r'name="edit_lock" value="([\d:]+)"', page).group(1)
     raw = json.loads(service.export_text(session, registration.district_id, "mc", slug))
     from lti_tool.catalog import service as svc
     from lti_tool.lti.actor import Actor
 
     admin = Actor(user_id=1, district_id=registration.district_id, roles=frozenset({Role.DISTRICT_ADMIN}),
                   registration_id=registration.id, deployment_id="1:deploy")
-    svc.save_draft(session, admin, registration.district_id, dict(raw, title="Someone else's edit"), int(lock))
+    svc.save_draft(session, admin, registration.district_id, dict(raw, title="Someone else's edit"), lock)
     session.commit()
     form = {"csrf_token": _csrf(page), "edit_lock": lock, "slug": slug, "title": "Mine"}  # stale lock: refused first
     response = client.post(f"/catalog/manage/edit/{slug}", data=form)
@@ -193,3 +193,32 @@ def test_district_rules_open_the_catalog_to_every_teacher(client, session, world
     assert "Classroom Culture" in listing and "Basic Performance Assessment Design" in listing
     detail = client.get(f"/catalog/mc/{_first_mc(session).slug}").text
     assert "Attempts: 3" in detail  # the sample MC sets its own attempts, which win over the district's 2
+
+
+def test_district_admin_builds_and_changes_a_stack(client, session, world):
+    registration, _ = world
+    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    page = client.get("/catalog/manage/stack").text
+    form = {"csrf_token": _csrf(page), "title": "New Teacher Essentials", "summary": "First-year basics.",
+            "description": "<p>Start here.</p><script>x()</script>", "members": ["morning-meeting", "restorative-conversations"],
+            "bonus_hours": "2", "bonus_points": "0"}
+    assert client.post("/catalog/manage/stack", data=form).status_code == 303
+    stack = service.get_stack(session, registration.district_id, "new-teacher-essentials")
+    version = service.published_version(stack)
+    assert version.number == 1 and version.document["micro_credentials"] == ["morning-meeting", "restorative-conversations"]
+    assert "<script>" not in version.document["description"]
+    edit = client.get("/catalog/manage/stack/new-teacher-essentials").text
+    # Members are listed first, in the stack's order, before the alphabetically first other MC.
+    assert (edit.index('value="morning-meeting"') < edit.index('value="restorative-conversations"')
+            < edit.index('value="advanced-performance-assessment-design"'))
+    lock = re.search(r'name="edit_lock" value="([\d:]+)"', edit).group(1)
+    changed = dict(form, slug="new-teacher-essentials", edit_lock=lock, members=["morning-meeting"], csrf_token=_csrf(edit))
+    assert client.post("/catalog/manage/stack/new-teacher-essentials", data=changed).status_code == 303
+    stale = client.post("/catalog/manage/stack/new-teacher-essentials", data=changed)
+    assert stale.status_code == 409
+    unknown = dict(form, title="Ghosts", members=["no-such-mc"])
+    assert client.post("/catalog/manage/stack", data=unknown).status_code == 400
+    session.expire_all()
+    stack = service.get_stack(session, registration.district_id, "new-teacher-essentials")
+    assert [v.number for v in stack.versions] == [1, 2]
+    assert service.published_version(stack).document["micro_credentials"] == ["morning-meeting"]

@@ -51,7 +51,7 @@ def test_editor_saves_a_rubric_from_csv(client, session):
     form = {k: v for k, v in re.findall(r'<input (?![^>]*type="(?:checkbox|radio)")[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', page)}
     form.update({name: text for name, text in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
     form.update({"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1),
-                 "edit_lock": re.search(r'name="edit_lock" value="(\d+)"', page).group(1), "slug": "a",
+                 "edit_lock": re.search(r'name="edit_lock" value="([\d:]+)"', page).group(1), "slug": "a",
                  "t0_criteria": "question-design, use-of-results", "t0_e0_type": "file", "t0_e0_required": "1",
                  "t0_e1_type": "reflection", "t0_e1_required": "1", "grade_band": "K-12",
                  "rubric_csv": (io.BytesIO(GOOD.encode()), "rubric.csv")})

@@ -185,21 +185,28 @@ def export_text(session: Session, district_id: int, kind: str, slug: str, number
 
 # --- editing and publishing ----------------------------------------------------------------------------
 
-def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: int | None) -> McVersion:
-    """Create or update the draft version of an MC. ``edit_lock`` is the draft's lock the editor loaded
-    (``None`` for a new draft); if someone saved in between, the save is refused with a Conflict."""
+def lock_token(version: McVersion | StackVersion | None) -> str:
+    """What an editor sends back to say which row it loaded: version number and that row's lock counter."""
+    return f"{version.number}:{version.edit_lock}" if version is not None else ""
+
+
+def _unchanged_since(version, token: str | None) -> bool:
+    return version is not None and bool(token) and token == lock_token(version)
+
+
+def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: str | None) -> McVersion:
+    """Create or update the draft version of an MC. ``edit_lock`` is the ``lock_token`` of the version the
+    editor loaded (``None`` for a new MC); if anyone saved since, the save is refused with a Conflict."""
     _require_district_admin(actor)
     mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
                                                       MicroCredential.slug == raw.get("slug")))
     draft = draft_version(mc) if mc else None
     latest = mc.versions[-1] if mc and mc.versions else None
     # The lock check comes first: a stale editor hears about the other save before any validation error.
-    if draft is not None and (edit_lock is None or draft.edit_lock != edit_lock):
-        raise Conflict("Someone saved this draft after you opened it. Reload to see their changes.")
-    if draft is None and latest is not None and edit_lock is not None and latest.edit_lock != edit_lock:
-        raise Conflict()
-    if mc is not None and draft is None and edit_lock is None:
+    if mc is not None and not edit_lock:
         raise Conflict(f"A micro-credential with the short name '{mc.slug}' already exists: open it to edit it.")
+    if latest is not None and not _unchanged_since(latest, edit_lock):
+        raise Conflict("Someone saved this micro-credential after you opened it. Reload to see their changes.")
     raw = dict(raw, version=draft.number if draft else (latest.number + 1 if latest else 1))
     parsed = doc.parse(raw, f"'{raw.get('slug')}'")
     if mc is None:
@@ -220,6 +227,29 @@ def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dic
     audit.record(session, action="mc.draft_saved", subject_type="micro_credential", subject_id=mc.id,
                  district_id=district_id, actor_user_id=_actor_id(actor), after={"version": draft.number})
     return draft
+
+
+def save_stack(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: str | None) -> StackVersion:
+    """Create a stack or change one; a stack has no draft state: each save publishes a new version.
+    ``edit_lock`` is the ``lock_token`` of the version the editor loaded (``None`` for a new stack)."""
+    _require_district_admin(actor)
+    stack = session.scalar(select(Stack).where(Stack.district_id == district_id, Stack.slug == raw.get("slug")))
+    latest = stack.versions[-1] if stack and stack.versions else None
+    if latest is not None and not _unchanged_since(latest, edit_lock):
+        raise Conflict("Someone changed this stack after you opened it. Reload to see their changes.")
+    parsed = doc.parse(dict(raw, version=latest.number + 1 if latest else 1), f"'{raw.get('slug')}'")
+    if not isinstance(parsed, doc.StackDocument):
+        raise BadRequest("That is not a stack.")
+    if stack is None:
+        stack = Stack(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        session.add(stack)
+        session.flush()
+    version = StackVersion(number=parsed.version, **_columns(parsed))
+    stack.versions.append(version)
+    session.flush()
+    _check_references(session, district_id, [parsed])
+    _publish(session, actor, stack, version)
+    return version
 
 
 def publish(session: Session, actor: Actor | None, district_id: int, slug: str) -> McVersion:

@@ -197,14 +197,47 @@ def edit(slug: str | None):
             if len(data) > MAX_IMPORT_BYTES:
                 raise BadRequest("That rubric file is larger than 2 MB.")
             raw["rubric"] = rubric_csv.parse(data.decode("utf-8", errors="replace"), upload.filename)
-        lock = request.form.get("edit_lock", "")
-        saved = service.save_draft(session, g.actor, g.actor.district_id, raw, int(lock) if lock.isdigit() else None)
+        saved = service.save_draft(session, g.actor, g.actor.district_id, raw, request.form.get("edit_lock") or None)
         if request.form.get("then") == "publish":
             service.publish(session, g.actor, g.actor.district_id, saved.micro_credential.slug)
             return redirect(session_url("catalog.manage"), code=303)
         return redirect(session_url("catalog.edit", slug=saved.micro_credential.slug), code=303)
     raw = version.document if version else editor_form.blank_document()
-    return render_template("catalog/edit.html", raw=raw, version=version, form=editor_form)
+    return render_template("catalog/edit.html", raw=raw, version=version, form=editor_form,
+                           lock=service.lock_token(version))
+
+
+@bp.route("/manage/stack", methods=["GET", "POST"], defaults={"slug": None})
+@bp.route("/manage/stack/<slug>", methods=["GET", "POST"])
+@requires_actor
+def edit_stack(slug: str | None):
+    _require_district_admin()
+    session = db.session()
+    from sqlalchemy import select
+
+    version = service.get_stack(session, g.actor.district_id, slug).versions[-1] if slug else None
+    if request.method == "POST":
+        form = request.form
+        title = form.get("title", "").strip()
+        hours, points = form.get("bonus_hours", "0").strip(), form.get("bonus_points", "0").strip()
+        raw = {"format": doc.FORMAT, "kind": "stack", "slug": form.get("slug", "").strip() or editor_form.slugify(title),
+               "version": 1, "title": title, "summary": form.get("summary", "").strip(),
+               "description": form.get("description", "").strip(),
+               "issuer": {"name": form.get("issuer_name", "").strip() or "District", "url": None}, "badge_image": None,
+               "ordered": form.get("ordered") == "1", "micro_credentials": form.getlist("members"),
+               "bonus_credit": {"hours": int(hours) if hours.isdigit() else hours,
+                                "points": int(points) if points.isdigit() else points}}
+        service.save_stack(session, g.actor, g.actor.district_id, raw, form.get("edit_lock") or None)
+        return redirect(session_url("catalog.manage"), code=303)
+    mcs = session.scalars(select(MicroCredential).where(MicroCredential.district_id == g.actor.district_id)
+                          .order_by(MicroCredential.slug)).all()
+    raw = version.document if version else {"slug": "", "title": "", "summary": "", "description": "",
+                                            "issuer": {"name": "District"}, "ordered": False, "micro_credentials": [],
+                                            "bonus_credit": {"hours": 3, "points": 0}}
+    members = list(raw["micro_credentials"])  # keep the stack's order: its members first, as they stand
+    mcs = sorted(mcs, key=lambda mc: (members.index(mc.slug) if mc.slug in members else len(members), mc.slug))
+    return render_template("catalog/edit_stack.html", raw=raw, version=version, mcs=mcs, lock=service.lock_token(version),
+                           latest=lambda mc: mc.versions[-1] if mc.versions else None)
 
 
 @bp.post("/manage/preview")
