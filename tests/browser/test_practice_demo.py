@@ -49,3 +49,14 @@ def test_district_admin_reaches_the_editor(open_browser, demo, screenshots, leg)
     frame.get_by_role("heading", name="Teacher's view").wait_for()
     frame.locator("#preview").get_by_role("heading", name="6. Scoring rubric").wait_for(timeout=10_000)
     page.screenshot(path=str(screenshots / "admin-editor.png"), full_page=True)
+
+
+@pytest.mark.parametrize("leg", ["sqlite"], indirect=True)
+def test_the_tool_asks_the_lms_to_resize_its_frame(open_browser, demo, leg):
+    page = open_browser().new_page()
+    # Listen before any page script runs (in every frame; only the LMS page's list matters).
+    page.add_init_script("""window.resizes = []; window.addEventListener('message', e => {
+        if ((e.data || {}).subject === 'lti.frameResize') window.resizes.push(e.data.height); });""")
+    _course(page, demo, "teacher")
+    page.wait_for_function("window.resizes.length > 0", timeout=10_000)
+    assert page.evaluate("window.resizes[window.resizes.length - 1]") > 100

@@ -1,0 +1,14 @@
+/* Inside Canvas, ask the LMS to size the frame to the page (lti.frameResize), so there is one scrollbar. */
+(function () {
+  "use strict";
+  if (window.parent === window) { return; }
+  var last = 0;
+  function report() {
+    var height = Math.ceil(document.documentElement.scrollHeight);
+    if (Math.abs(height - last) < 4) { return; }
+    last = height;
+    window.parent.postMessage({subject: "lti.frameResize", height: height}, "*");
+  }
+  window.addEventListener("load", report);
+  if (window.ResizeObserver) { new ResizeObserver(report).observe(document.body); }
+})();
