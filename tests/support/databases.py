@@ -88,13 +88,28 @@ class PostgresLeg:
 
     def drop(self, url: str) -> None:
         name = make_url(url).database
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._drop(name)
         if name in self._created:
             self._created.remove(name)
 
+    def _drop(self, name: str) -> None:
+        """DROP ... WITH (FORCE); a role that may not end another role's backend (an autovacuum worker that
+        just started on the new database) retries for a moment until that backend is gone."""
+        import time
+
+        from sqlalchemy.exc import ProgrammingError
+
+        for attempt in range(50):
+            try:
+                with self.admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+
     def close(self) -> None:
-        with self.admin.connect() as connection:
-            for name in reversed(self._created):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in reversed(self._created):
+            self._drop(name)
         self.admin.dispose()
