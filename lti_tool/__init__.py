@@ -39,5 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from lti_tool.catalog.views import bp as catalog_bp
 
     app.register_blueprint(catalog_bp)
+    from lti_tool.people.views import bp as schools_bp
+
+    app.register_blueprint(schools_bp)
     practice.init_app(app)
     return app

@@ -1,0 +1,40 @@
+"""District admins' page for schools: add one, map Canvas courses to it, designate its administrators."""
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request
+
+from lti_tool import db
+from lti_tool.errors import BadRequest
+from lti_tool.lti.session import requires_actor, session_url
+from lti_tool.people import admin
+
+bp = Blueprint("schools", __name__, url_prefix="/district/schools")
+
+
+def _int(name: str) -> int:
+    value = request.form.get(name, "")
+    if not value.isdigit():
+        raise BadRequest("Choose a school and a person from the lists.")
+    return int(value)
+
+
+@bp.get("/")
+@requires_actor
+def index():
+    return render_template("people/schools.html", **admin.overview(db.session(), g.actor))
+
+
+@bp.post("/")
+@requires_actor
+def change():
+    session, actor, form = db.session(), g.actor, request.form
+    action = form.get("action")
+    if action == "add_school":
+        admin.add_school(session, actor, form.get("code", ""), form.get("name", ""))
+    elif action == "map_course":
+        admin.map_course(session, actor, _int("school_id"), form.get("kind", "course"), form.get("platform_id", ""))
+    elif action in ("designate", "undesignate"):
+        admin.designate_admin(session, actor, _int("school_id"), _int("user_id"), on=action == "designate")
+    else:
+        raise BadRequest("Unknown action.")
+    return redirect(session_url("schools.index"), code=303)
