@@ -67,6 +67,24 @@ def add(canvas_env, issuer, client_id, deployment_ids, auth_login_url, auth_toke
         _fail(error)
 
 
+@platform_cli.command("registration-url")
+@click.option("--district", default=None, help="District slug (default: the only district).")
+@with_appcontext
+def registration_url(district):
+    """Print a Dynamic Registration URL for Canvas (valid 7 days) that registers into one district."""
+    from flask import current_app
+
+    from lti_tool.lti.dynreg import make_invite
+
+    try:
+        with session_scope() as session:
+            slug = registry.resolve_district(session, district).slug
+    except MicrocredError as error:
+        _fail(error)
+    invite = make_invite(current_app.config["SECRET_KEY"], slug)
+    click.echo(f"{current_app.config['TOOL_BASE_URL']}/lti/register?invite={invite}")
+
+
 @platform_cli.command("add-deployment")
 @click.argument("registration_id", type=int)
 @click.argument("deployment_id")

@@ -4,6 +4,11 @@ Canvas opens ``/lti/register?openid_configuration=…&registration_token=…`` i
 platform's OpenID configuration (bearer: the registration token), posts its own registration to the
 ``registration_endpoint``, stores the ``client_id`` and deployment Canvas answers with, and closes the
 dialog with the ``org.imsglobal.lti.close`` postMessage. Nothing is stored unless every step succeeded.
+
+The registration URL carries an **invite** that district IT mints with ``flask --app wsgi platform
+registration-url``: without it anyone holding a Canvas account (a free one will do) could register their own
+Canvas into a district and launch as its administrator. The invite is signed with SECRET_KEY, names the
+district, and expires after seven days.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import BadRequest, MicrocredError
@@ -32,6 +38,35 @@ class RegistrationError(MicrocredError):
 
 class PlatformRefused(RegistrationError):
     status = 502
+
+
+class InviteRefused(RegistrationError):
+    status, code = 403, "registration_invite_refused"
+    message = "This registration link is not valid. Ask your Microcred administrator for a new one."
+
+
+INVITE_MAX_AGE = 7 * 24 * 3600
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="microcred-dynamic-registration")
+
+
+def make_invite(secret: str, district_slug: str) -> str:
+    return _serializer(secret).dumps({"district": district_slug})
+
+
+def read_invite(secret: str, invite: str | None) -> str:
+    """The district slug an invite names; ``InviteRefused`` if it is missing, forged or expired."""
+    if not invite:
+        raise InviteRefused(hint="The registration URL has no 'invite': create one with "
+                                 "'flask --app wsgi platform registration-url --district <slug>'.")
+    try:
+        return _serializer(secret).loads(invite, max_age=INVITE_MAX_AGE)["district"]
+    except SignatureExpired as error:
+        raise InviteRefused(hint="The invite has expired (7 days): create a new registration URL.") from error
+    except (BadSignature, KeyError, TypeError) as error:
+        raise InviteRefused(hint="The invite was not issued by this server.") from error
 
 
 def _loopback(host: str) -> bool:
@@ -112,12 +147,12 @@ def _json(response: requests.Response, what: str) -> dict:
 
 
 def register(session: Session, http: requests.Session, *, config_url: str, token: str, base: str,
-             district_slug: str | None, production: bool) -> Registration:
+             invite: str | None, secret: str, production: bool) -> Registration:
     if not config_url or not token:
         raise BadRequest("Open this page from Canvas: Admin → Developer Keys → + Developer Key → + LTI Registration.",
                          hint="The registration URL needs 'openid_configuration' and 'registration_token'.")
+    district = registry.resolve_district(session, read_invite(secret, invite))  # before any outbound call
     check_url("OpenID configuration URL", config_url, production=production)
-    district = registry.resolve_district(session, district_slug)
     try:
         response = http.get(config_url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     except requests.RequestException as error:

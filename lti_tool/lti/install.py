@@ -65,5 +65,6 @@ def register():
     registration = dynreg.register(
         db.session(), http.session(), config_url=request.args.get("openid_configuration", ""),
         token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
-        district_slug=request.args.get("district") or None, production=current_app.config["ENV"] == "production")
+        invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"],
+        production=current_app.config["ENV"] == "production")
     return render_template("install/registered.html", registration=registration)

@@ -51,7 +51,14 @@ def district(session):
     return found
 
 
+def _invite(client, district_slug="lakeside"):
+    from lti_tool.lti.dynreg import make_invite
+
+    return make_invite(client.application.config["SECRET_KEY"], district_slug)
+
+
 def _register(client, fake, token=None, **extra):
+    extra.setdefault("invite", _invite(client))
     return client.get("/lti/register", query_string={"openid_configuration": fake.url(),
                                                       "registration_token": token or fake.token, **extra})
 
@@ -102,7 +109,8 @@ def test_scopes_the_admin_narrowed_are_recorded(client, session, district):
 ])
 def test_failures_are_explained_and_store_nothing(client, session, district, fake, case, status, says):
     if case == "no_token":
-        response = client.get("/lti/register", query_string={"openid_configuration": fake.url()})
+        response = client.get("/lti/register", query_string={"openid_configuration": fake.url(),
+                                                              "invite": _invite(client)})
     elif case == "wrong_token":
         response = _register(client, fake, token="stolen")
     else:
@@ -135,3 +143,32 @@ def test_production_refuses_private_addresses():
         check_url("jwks_uri", "http://127.0.0.1/jwks", production=True)
     assert "must use https" in plain.value.hint
     assert check_url("jwks_uri", "http://127.0.0.1:9/jwks", production=False)
+
+
+@pytest.mark.parametrize("invite, says", [(None, "has no &#39;invite&#39;"), ("forged", "not issued by this server")])
+def test_registration_needs_an_invite_from_this_server(client, session, district, fake, invite, says):
+    """Without it, anyone with a Canvas account could register their Canvas into a district."""
+    query = {"openid_configuration": fake.url(), "registration_token": fake.token}
+    if invite:
+        query["invite"] = invite
+    response = client.get("/lti/register", query_string=query)
+    assert response.status_code == 403 and says in response.text
+    assert fake.received == [] and _count(session) == 0
+
+
+def test_an_expired_invite_is_refused(client, session, district, fake, monkeypatch):
+    from lti_tool.lti import dynreg
+
+    invite = _invite(client)
+    monkeypatch.setattr(dynreg, "INVITE_MAX_AGE", -1)
+    response = _register(client, fake, invite=invite)
+    assert response.status_code == 403 and "expired" in response.text and _count(session) == 0
+
+
+def test_the_cli_prints_a_registration_url_for_the_district(runner, district, client, session, fake):
+    from urllib.parse import parse_qs, urlsplit
+
+    url = runner.invoke(args=["platform", "registration-url", "--district", "lakeside"]).output.strip()
+    assert url.startswith("https://tool.test/lti/register?invite=")
+    invite = parse_qs(urlsplit(url).query)["invite"][0]
+    assert _register(client, fake, invite=invite).status_code == 200
