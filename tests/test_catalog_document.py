@@ -52,6 +52,7 @@ def test_invalid_json_reports_line_and_column():
     (lambda d: d.update(surprise=1), "unknown field(s)"),
     (lambda d: d.pop("competency"), "'competency' is required"),
     (lambda d: d.update(slug="Not A Slug"), "slug"),
+    (lambda d: d["resources"][0].update(url="javascript:alert(1)"), "resources[0].url: must be an http(s) address"),
 ])
 def test_rules_beyond_the_schema(change, says):
     data = catalog_docs.mc()

@@ -186,6 +186,11 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
         keys = [item["key"] for item in items]
         if len(keys) != len(set(keys)):
             problems.append(f"{name}: keys must be unique")
+    for field in ("resources", "alignments"):
+        for index, entry in enumerate(data[field]):
+            url = entry.get("url")
+            if url is not None and not url.startswith(("https://", "http://")):
+                problems.append(f"{where((field, index, 'url'))}: must be an http(s) address")
     if data["slug"] in data["prerequisites"]:
         problems.append(f"{where(('prerequisites',))}: a micro-credential cannot require itself")
     if problems:
