@@ -1,20 +1,42 @@
 """Install paths for district IT: the Canvas developer-key JSON (``/lti/canvas.json``) and LTI Dynamic
-Registration (``/lti/register``, in ``dynreg.py``).
+Registration (``/lti/register``; the protocol steps are in ``dynreg.py``, the web glue here).
 
 The JSON is rendered from ``canvas_templates/`` at the repository top, with this server's own URLs.
-Privacy level ``public``: reviewers and school admins need colleagues' names to work together, and the
-optional email lets badges be issued to a teacher's address; both are never logged.
+
+Privacy level ``public``: Microcred needs names (reviewers and school administrators must know whose
+evidence they read and who reviewed it) and emails (the recipient identity of the Open Badges it issues,
+hashed as Open Badges 2.0 asks, and the address for notifications). Canvas has no level that shares both
+short of ``public`` (``name_only`` drops the email, ``email_only`` the name). Neither is ever logged.
+
+Granted scopes: in Canvas's review step, after Microcred's registration dialog has closed, and at any time
+later on the developer key, an administrator may untick scopes; the tool is not told. ``Registration.scopes``
+is the list the tool reads before every service call; ``granted_scopes`` is that list as a set, and
+``refresh_granted_scopes`` asks the platform's token endpoint what it grants now and records the answer
+(``flask --app wsgi platform scopes ID --refresh``).
 """
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-from flask import Blueprint, Response, current_app
+import click
+import requests
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.cli import with_appcontext
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
 
-from lti_tool.lti.cli import TOOL_SCOPES
+from lti_tool import audit, db
+from lti_tool import http as outbound
+from lti_tool.db import session_scope
+from lti_tool.errors import MicrocredError
+from lti_tool.lti import registry
+from lti_tool.lti.cli import TOOL_SCOPES, platform_cli
+from lti_tool.lti.models import Registration
 
 bp = Blueprint("lti_install", __name__, url_prefix="/lti")
 
@@ -33,6 +55,10 @@ CUSTOM_FIELDS = {
     "canvas_user_sis_id": "$Canvas.user.sisSourceId",
     "canvas_section_ids": "$Canvas.course.sectionIds",
 }
+# Keys of the platform's answers that dynreg.register does not read (see _complete_registration).
+ACCOUNT_NAME = "https://canvas.instructure.com/lti/account_name"
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+OPENID_SCOPE = "openid"
 
 _environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=False,
                            keep_trailing_newline=True)
@@ -54,17 +80,185 @@ def canvas_json():
                              "Cache-Control": "no-cache"})
 
 
+# --- Dynamic Registration ---------------------------------------------------------------------------------
+
+class RegistrationRefused(MicrocredError):
+    """The platform answered, but said no (an expired registration token, a registration it would not
+    accept). Something the installer fixes, hence a 4xx, not the 502 of a broken platform."""
+
+    status, code = 400, "registration_refused"
+    message = "Your LMS did not accept Microcred's registration. Nothing was saved."
+
+
+class _Exchange:
+    """The outbound side of one registration: every redirect target must pass the same check as the URLs the
+    platform gave (``dynreg.check_url``: https, and no private address in production) before it is followed,
+    and the platform's JSON answers are kept for what ``dynreg.register`` does not read."""
+
+    def __init__(self, http: requests.Session, *, production: bool) -> None:
+        self.http, self.production = http, production
+        self.configuration: dict[str, Any] = {}
+        self.answer: dict[str, Any] = {}
+        http.hooks["response"].append(self._seen)
+
+    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        from lti_tool.lti import dynreg
+
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("Location", ""))
+            dynreg.check_url("redirect target", target, production=self.production)
+        elif response.ok:
+            try:
+                data = response.json()
+            except ValueError:
+                return response
+            if isinstance(data, dict):
+                if response.request.method == "GET":
+                    self.configuration = data
+                else:
+                    self.answer = data
+        return response
+
+
+def _complete_registration(session: Session, registration: Registration, exchange: _Exchange) -> None:
+    """What the platform said that ``dynreg.register`` leaves out.
+
+    - Canvas (with LTI Registrations) answers the root-account ``deployment_id`` at the top level of its
+      answer, where the IMS spec has it inside ``…/lti-tool-configuration`` (the only place ``dynreg`` reads).
+    - Canvas's ``scope`` adds ``openid``, which is no service scope.
+    - Every hosted Canvas has the same issuer; the account's name (``…/lti/account_name`` in the platform
+      configuration) tells registrations apart in ``platform list`` and in messages.
+    """
+    if not registration.deployments:
+        deployment_id = exchange.answer.get("deployment_id")
+        if isinstance(deployment_id, str) and deployment_id.strip():
+            registry.add_deployment(session, registration, deployment_id)
+            session.expire(registration, ["deployments"])
+    if registration.scopes is not None and OPENID_SCOPE in registration.scopes:
+        registration.scopes = [scope for scope in registration.scopes if scope != OPENID_SCOPE]
+    platform = exchange.configuration.get(PLATFORM_CONFIGURATION)
+    account = platform.get(ACCOUNT_NAME) if isinstance(platform, dict) else None
+    if isinstance(account, str) and account.strip():
+        registration.name = account.strip()[:200]
+    session.flush()
+
+
 @bp.get("/register")
 def register():
-    """LTI Dynamic Registration (Canvas: Developer Keys → + LTI Registration → this URL)."""
-    from flask import render_template, request
-
-    from lti_tool import db, http
+    """LTI Dynamic Registration (Canvas: Developer Keys → + Developer Key → + LTI Registration → this URL)."""
     from lti_tool.lti import dynreg
 
-    registration = dynreg.register(
-        db.session(), http.session(), config_url=request.args.get("openid_configuration", ""),
-        token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
-        invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"],
-        production=current_app.config["ENV"] == "production")
-    return render_template("install/registered.html", registration=registration)
+    production = current_app.config["ENV"] == "production"
+    session = db.session()
+    exchange = _Exchange(outbound.session(), production=production)
+    try:
+        registration = dynreg.register(
+            session, exchange.http, config_url=request.args.get("openid_configuration", ""),
+            token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
+            invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"], production=production)
+    except dynreg.PlatformRefused as refused:
+        raise RegistrationRefused(hint=refused.hint) from refused
+    _complete_registration(session, registration, exchange)
+    return render_template("install/registered.html", registration=registration,
+                           missing_scopes=missing_scopes(registration))
+
+
+# --- granted scopes -------------------------------------------------------------------------------------
+
+def granted_scopes(registration: Registration) -> frozenset[str]:
+    """The LTI Advantage scopes Microcred may use with this platform: what it granted (Dynamic Registration's
+    answer, ``platform add --scope``, or the last ``refresh_granted_scopes``). ``None`` means never learned
+    (a registration added on the command line without ``--scope``): everything the tool asks for."""
+    if registration.scopes is None:
+        return frozenset(TOOL_SCOPES)
+    return frozenset(registration.scopes) - {OPENID_SCOPE}
+
+
+def missing_scopes(registration: Registration) -> tuple[str, ...]:
+    """The scopes Microcred asks for that this platform has not granted, in the order the tool lists them."""
+    granted = granted_scopes(registration)
+    return tuple(scope for scope in TOOL_SCOPES if scope not in granted)
+
+
+@dataclass(frozen=True)
+class ScopeCheck:
+    granted: frozenset[str]
+    removed: frozenset[str]  # recorded as granted before, refused now
+    added: frozenset[str]    # refused before, granted now
+
+
+# Canvas::OAuth::InvalidScopeError: "... The following scopes were requested, but not granted: A, B, and C"
+_NOT_GRANTED = re.compile(r"not granted:\s*(?P<scopes>.+)$", re.IGNORECASE | re.DOTALL)
+_SENTENCE_SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+
+
+def scopes_named_in(message: str | None, asked: frozenset[str]) -> frozenset[str] | None:
+    """The asked-for scopes a platform's ``invalid_scope`` description names as not granted, if it names any."""
+    found = _NOT_GRANTED.search(message or "")
+    if not found:
+        return None
+    names = {part.strip().rstrip(".") for part in _SENTENCE_SEPARATOR.split(found.group("scopes").strip())}
+    return frozenset(names & asked) or None
+
+
+def refresh_granted_scopes(session: Session, registration: Registration,
+                           http: requests.Session | None = None) -> ScopeCheck:
+    """Ask the platform which of Microcred's scopes it grants now, and record the answer on the registration.
+
+    One client-credentials token request for every scope the tool asks for. Canvas refuses a request naming
+    any scope the developer key lacks (400 ``invalid_scope``) and names the missing ones in
+    ``error_description``; a platform that grants less in a 200 says so in ``scope`` (RFC 6749 §5.1). When
+    neither names them, each scope is asked for alone. Flushes (and audits a change), never commits.
+    """
+    from lti_tool.lti.services import tokens
+    from lti_tool.lti.services.errors import ScopeNotGranted
+
+    http = http or outbound.session()
+    asked = frozenset(TOOL_SCOPES)
+
+    def refused_alone(scope: str) -> bool:
+        try:
+            tokens.fetch_token(session, registration, [scope], http)
+        except ScopeNotGranted:
+            return True
+        return False
+
+    try:
+        tokens.fetch_token(session, registration, asked, http)
+        missing: frozenset[str] = frozenset()
+    except ScopeNotGranted as refused:
+        named = scopes_named_in(refused.platform_message, asked)
+        if named is None and frozenset(refused.missing) < asked:  # a 200 that granted less says exactly what
+            named = frozenset(refused.missing)
+        missing = named if named is not None else frozenset(s for s in asked if refused_alone(s))
+    granted = asked - missing
+    before = granted_scopes(registration)
+    if registration.scopes is None or set(registration.scopes) != granted:
+        audit.record(session, action="platform.scopes_changed", subject_type="lti_registration",
+                     subject_id=registration.id, district_id=registration.district_id,
+                     before={"scopes": None if registration.scopes is None else sorted(registration.scopes)},
+                     after={"scopes": sorted(granted)})
+        registration.scopes = [scope for scope in TOOL_SCOPES if scope in granted]
+        session.flush()
+    return ScopeCheck(granted=granted, removed=before - granted, added=granted - before)
+
+
+@platform_cli.command("scopes")
+@click.argument("registration_id", type=int)
+@click.option("--refresh", is_flag=True, help="Ask the platform what it grants now, and record the answer.")
+@with_appcontext
+def scopes_command(registration_id: int, refresh: bool) -> None:
+    """Show the scopes a platform granted Microcred; --refresh asks the platform again (after an administrator
+    unticked or ticked scopes on the developer key)."""
+    try:
+        with session_scope() as session:
+            registration = registry.get_registration(session, registration_id)
+            check = refresh_granted_scopes(session, registration) if refresh else None
+            granted = granted_scopes(registration)
+            for scope in TOOL_SCOPES:
+                click.echo(f"{'granted    ' if scope in granted else 'NOT granted'}  {scope}")
+            if check is not None:
+                changes = [f"-{s}" for s in sorted(check.removed)] + [f"+{s}" for s in sorted(check.added)]
+                click.echo("Recorded: " + (", ".join(changes) if changes else "no change") + ".")
+    except MicrocredError as error:
+        raise click.ClickException(error.message + (f" {error.hint}" if error.hint else "")) from error
