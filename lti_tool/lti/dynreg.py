@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -37,7 +37,15 @@ class RegistrationError(MicrocredError):
 
 
 class PlatformRefused(RegistrationError):
-    status = 502
+    """The platform answered but said no (an expired registration token, a registration it would not accept):
+    something the installer fixes, hence a 4xx, not the 502 of a broken platform."""
+
+    status, code = 400, "registration_refused"
+    message = "Your LMS did not accept Microcred's registration. Nothing was saved."
+
+
+ACCOUNT_NAME = "https://canvas.instructure.com/lti/account_name"
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 
 
 class InviteRefused(RegistrationError):
@@ -153,6 +161,15 @@ def register(session: Session, http: requests.Session, *, config_url: str, token
                          hint="The registration URL needs 'openid_configuration' and 'registration_token'.")
     district = registry.resolve_district(session, read_invite(secret, invite))  # before any outbound call
     check_url("OpenID configuration URL", config_url, production=production)
+
+    def check_redirect(response: requests.Response, *args, **kwargs) -> requests.Response:
+        """A redirect's target passes the same check as the URLs the platform gave, before it is followed."""
+        if response.is_redirect:
+            check_url("redirect target", urljoin(response.url, response.headers.get("Location", "")),
+                      production=production)
+        return response
+
+    http.hooks["response"].append(check_redirect)
     try:
         response = http.get(config_url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     except requests.RequestException as error:
@@ -184,11 +201,18 @@ def register(session: Session, http: requests.Session, *, config_url: str, token
     client_id = result.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise RegistrationError(hint="The platform's answer carries no client_id.")
+    # Canvas answers its root-account deployment at the top level; the IMS spec puts it in the tool configuration.
     configuration = result.get(TOOL_CONFIGURATION) or {}
-    deployment_id = configuration.get("deployment_id") if isinstance(configuration, dict) else None
+    deployment_id = result.get("deployment_id")
+    if not (isinstance(deployment_id, str) and deployment_id.strip()):
+        deployment_id = configuration.get("deployment_id") if isinstance(configuration, dict) else None
     granted = result.get("scope")
-    scopes = granted.split() if isinstance(granted, str) else list(TOOL_SCOPES)
-    return registry.add_platform(session, district=district, name=config.get("issuer") or "Canvas",
+    scopes = [s for s in granted.split() if s != "openid"] if isinstance(granted, str) else list(TOOL_SCOPES)
+    # Every hosted Canvas shares one issuer: the account's name tells registrations apart.
+    platform = config.get(PLATFORM_CONFIGURATION)
+    account = platform.get(ACCOUNT_NAME) if isinstance(platform, dict) else None
+    name = account.strip()[:200] if isinstance(account, str) and account.strip() else (config.get("issuer") or "Canvas")
+    return registry.add_platform(session, district=district, name=name,
                                  endpoints=endpoints, client_id=client_id,
                                  deployment_ids=[deployment_id] if isinstance(deployment_id, str) and deployment_id else [],
                                  scopes=scopes)

@@ -20,8 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import click
 import requests
@@ -55,11 +54,6 @@ CUSTOM_FIELDS = {
     "canvas_user_sis_id": "$Canvas.user.sisSourceId",
     "canvas_section_ids": "$Canvas.course.sectionIds",
 }
-# Keys of the platform's answers that dynreg.register does not read (see _complete_registration).
-ACCOUNT_NAME = "https://canvas.instructure.com/lti/account_name"
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-OPENID_SCOPE = "openid"
-
 _environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=False,
                            keep_trailing_newline=True)
 
@@ -82,83 +76,16 @@ def canvas_json():
 
 # --- Dynamic Registration ---------------------------------------------------------------------------------
 
-class RegistrationRefused(MicrocredError):
-    """The platform answered, but said no (an expired registration token, a registration it would not
-    accept). Something the installer fixes, hence a 4xx, not the 502 of a broken platform."""
-
-    status, code = 400, "registration_refused"
-    message = "Your LMS did not accept Microcred's registration. Nothing was saved."
-
-
-class _Exchange:
-    """The outbound side of one registration: every redirect target must pass the same check as the URLs the
-    platform gave (``dynreg.check_url``: https, and no private address in production) before it is followed,
-    and the platform's JSON answers are kept for what ``dynreg.register`` does not read."""
-
-    def __init__(self, http: requests.Session, *, production: bool) -> None:
-        self.http, self.production = http, production
-        self.configuration: dict[str, Any] = {}
-        self.answer: dict[str, Any] = {}
-        http.hooks["response"].append(self._seen)
-
-    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        from lti_tool.lti import dynreg
-
-        if response.is_redirect:
-            target = urljoin(response.url, response.headers.get("Location", ""))
-            dynreg.check_url("redirect target", target, production=self.production)
-        elif response.ok:
-            try:
-                data = response.json()
-            except ValueError:
-                return response
-            if isinstance(data, dict):
-                if response.request.method == "GET":
-                    self.configuration = data
-                else:
-                    self.answer = data
-        return response
-
-
-def _complete_registration(session: Session, registration: Registration, exchange: _Exchange) -> None:
-    """What the platform said that ``dynreg.register`` leaves out.
-
-    - Canvas (with LTI Registrations) answers the root-account ``deployment_id`` at the top level of its
-      answer, where the IMS spec has it inside ``…/lti-tool-configuration`` (the only place ``dynreg`` reads).
-    - Canvas's ``scope`` adds ``openid``, which is no service scope.
-    - Every hosted Canvas has the same issuer; the account's name (``…/lti/account_name`` in the platform
-      configuration) tells registrations apart in ``platform list`` and in messages.
-    """
-    if not registration.deployments:
-        deployment_id = exchange.answer.get("deployment_id")
-        if isinstance(deployment_id, str) and deployment_id.strip():
-            registry.add_deployment(session, registration, deployment_id)
-            session.expire(registration, ["deployments"])
-    if registration.scopes is not None and OPENID_SCOPE in registration.scopes:
-        registration.scopes = [scope for scope in registration.scopes if scope != OPENID_SCOPE]
-    platform = exchange.configuration.get(PLATFORM_CONFIGURATION)
-    account = platform.get(ACCOUNT_NAME) if isinstance(platform, dict) else None
-    if isinstance(account, str) and account.strip():
-        registration.name = account.strip()[:200]
-    session.flush()
-
-
 @bp.get("/register")
 def register():
     """LTI Dynamic Registration (Canvas: Developer Keys → + Developer Key → + LTI Registration → this URL)."""
     from lti_tool.lti import dynreg
 
-    production = current_app.config["ENV"] == "production"
-    session = db.session()
-    exchange = _Exchange(outbound.session(), production=production)
-    try:
-        registration = dynreg.register(
-            session, exchange.http, config_url=request.args.get("openid_configuration", ""),
-            token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
-            invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"], production=production)
-    except dynreg.PlatformRefused as refused:
-        raise RegistrationRefused(hint=refused.hint) from refused
-    _complete_registration(session, registration, exchange)
+    registration = dynreg.register(
+        db.session(), outbound.session(), config_url=request.args.get("openid_configuration", ""),
+        token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
+        invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"],
+        production=current_app.config["ENV"] == "production")
     return render_template("install/registered.html", registration=registration,
                            missing_scopes=missing_scopes(registration))
 
@@ -171,7 +98,7 @@ def granted_scopes(registration: Registration) -> frozenset[str]:
     (a registration added on the command line without ``--scope``): everything the tool asks for."""
     if registration.scopes is None:
         return frozenset(TOOL_SCOPES)
-    return frozenset(registration.scopes) - {OPENID_SCOPE}
+    return frozenset(registration.scopes) - {"openid"}
 
 
 def missing_scopes(registration: Registration) -> tuple[str, ...]:
