@@ -1,15 +1,30 @@
-"""The practice LMS (development only): a real LTI 1.3 platform at /practice, so Microcred can be tried
-without Canvas. Refused in production."""
+"""The practice LMS (development and testing only): a real LTI 1.3 platform at /practice, so Microcred can
+be tried without Canvas. In production nothing of it is registered: /practice answers 404."""
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
     if app.config["ENV"] == "production" or app.config.get("PRACTICE_LMS") is False:
         return
-    from lti_tool.practice.services import bp as services_bp
-    from lti_tool.practice.views import bp
+    from lti_tool.practice import ags, nrps, views
 
-    app.register_blueprint(bp)
-    app.register_blueprint(services_bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(ags.bp)
+    app.register_blueprint(nrps.bp)
+    app.cli.add_command(practice_cli)
+
+
+practice_cli = AppGroup("practice", help="The practice LMS (not in production).")
+
+
+@practice_cli.command("rotate-key")
+def rotate_key() -> None:
+    """Give the practice platform a new signing key; the previous one stays in its JWKS."""
+    from lti_tool.practice import keyring
+
+    key = keyring.rotate(current_app)
+    click.echo(f"The practice LMS now signs with kid {key.kid}.")

@@ -1,101 +1,70 @@
-"""The practice LMS as an LTI 1.3 platform, built on the ``lti1p3platform`` package.
+"""The practice LMS's platform configuration on ``lti1p3platform``, and what that package leaves undone.
 
-lti1p3platform signs the id_token, builds the launch and deep-linking claims, validates the tool's
-deep-linking response and issues access tokens; this module supplies what it leaves to the host (a Flask
-request adapter, the registration, the personas) and closes its gaps: ``redirect_uri`` must be the tool's
-launch URL, the AGS claim is written directly (the package drops scopes when a line item is given), and
-the tool's key set is read from the database instead of fetched over the network.
+lti1p3platform signs id_tokens and access tokens, publishes the platform JWKS, verifies the tool's JWTs
+against the tool's JWKS and checks deep-linking responses. This subclass supplies the host's parts (a
+Flask request adapter, the registration, the keys in ``keyring``) and closes its gaps:
+
+- the tool's JWKS is fetched over HTTPS from ``/lti/jwks`` and cached per app, refetched once when a JWT
+  names an unknown ``kid`` (the tool rotated its key); the package refetches on every call;
+- the platform JWKS publishes the previous key too, and access tokens signed with it stay valid;
+- client assertions are checked for ``iss``/``sub`` (the client_id), ``aud`` (the token URL), ``exp``, and
+  a single-use ``jti``; requested scopes must be granted (Canvas: 400 ``invalid_scope``); the package checks
+  only the signature and silently drops unknown scopes;
+- deep-linking responses are checked for ``aud`` (this issuer), ``iss`` (the client_id), deployment,
+  version, ``nonce`` and ``exp`` (the view checks the ``data`` echoed back and uses each nonce once); the
+  package checks only signature, message type and item types.
 """
 from __future__ import annotations
 
-import html
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
+import time
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+import jwt
+import requests
 from flask import current_app
+from lti1p3platform.exceptions import (InvalidKeySetUrl, LtiDeepLinkingResponseException, LtiException,
+                                      MissingRequiredClaim, UnsupportedGrantType)
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration as PlatformRegistration
 from lti1p3platform.request import Request as PlatformRequest
 
-from lti_tool import db
+from lti_tool import http
 from lti_tool.errors import BadRequest
-from lti_tool.lti import keys
+from lti_tool.practice import keyring
+from lti_tool.practice.store import store
 
 CLIENT_ID = "practice-lms"
 DEPLOYMENT_ID = "practice-deployment-1"
-CONTEXT_ID = "practice-course-1"
-COURSE_TITLE = "PD: Micro-credentials at Lakeside Elementary"
-LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
-USER = LIS + "system/person#User"
-AGS_SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-              "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
-              "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-              "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+LINEITEM, LINEITEM_READONLY, RESULT_READONLY, SCORE = (AGS + "lineitem", AGS + "lineitem.readonly",
+                                                       AGS + "result.readonly", AGS + "score")
+AGS_SCOPES = (LINEITEM, LINEITEM_READONLY, RESULT_READONLY, SCORE)
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+GRANTED_SCOPES = frozenset(AGS_SCOPES + (NRPS_SCOPE,))
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CLOCK_LEEWAY = 60
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
-@dataclass(frozen=True)
-class Persona:
-    key: str
-    name: str
-    email: str
-    roles: tuple[str, ...]
-    describes: str
-    canvas_user_id: str
-
-
-PERSONAS = {p.key: p for p in (
-    Persona("teacher", "Ana Ruiz", "ana.ruiz@lakeside.example", (LIS + "membership#Learner", USER),
-            "a teacher earning micro-credentials", "1001"),
-    Persona("teacher2", "Ben Okafor", "ben.okafor@lakeside.example", (LIS + "membership#Learner", USER),
-            "a second teacher at the same school (a peer reviewer)", "1002"),
-    Persona("school_admin", "Carmen Li", "carmen.li@lakeside.example", (LIS + "membership#Instructor", USER),
-            "the principal of Lakeside Elementary (designated school admin)", "1003"),
-    Persona("district_admin", "Dana Brooks", "dana.brooks@lakeside.example",
-            (LIS + "institution/person#Administrator", LIS + "membership#Instructor", USER),
-            "the district's professional-learning lead", "1004"),
-    Persona("student_view", "Test Student", "", (LIS + "membership#Learner",
-                                                 "http://purl.imsglobal.org/vocab/lti/system/person#TestUser", USER),
-            "Canvas's Student View: may look, never earns", "1005"),
-)}
-
-
-def base_url() -> str:
+def tool_base() -> str:
     return current_app.config["TOOL_BASE_URL"]
 
 
 def issuer() -> str:
-    return base_url() + "/practice"
+    return tool_base() + "/practice"
 
 
-def subject(persona: Persona) -> str:
-    return f"practice-{persona.key}"
+def token_url() -> str:
+    return issuer() + "/token"
 
 
-def _platform_key_pem() -> str:
-    """The platform's RSA key, generated once into instance/ (mode 0600)."""
-    path = Path(current_app.instance_path) / "practice-platform-key.pem"
-    if not path.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-    return path.read_text()
+class TokenError(Exception):
+    """An OAuth2 error answer (RFC 6749 §5.2), as Canvas gives it: 400, or 401 for ``invalid_client``."""
 
-
-def _public_pem(private_pem: str) -> str:
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+        self.status = 401 if error == "invalid_client" else 400
 
 
 class FlaskRequestAdapter(PlatformRequest):
@@ -108,82 +77,137 @@ class FlaskRequestAdapter(PlatformRequest):
 
 
 class PracticeConf(LTI1P3PlatformConfAbstract):
+    """One per request: the package keeps per-call JWT state on the instance."""
+
     def init_platform_config(self, **kwargs: Any) -> None:
-        private = _platform_key_pem()
-        tool = base_url()
+        key = keyring.current(current_app)
+        tool = tool_base()
         self._registration = (
             PlatformRegistration().set_iss(issuer()).set_client_id(CLIENT_ID).set_deployment_id(DEPLOYMENT_ID)
             .set_oidc_login_url(f"{tool}/lti/login").set_launch_url(f"{tool}/lti/launch")
             .set_deeplink_launch_url(f"{tool}/lti/launch").set_tool_key_set_url(f"{tool}/lti/jwks")
-            .set_platform_private_key(private).set_platform_public_key(_public_pem(private)))
+            .set_platform_private_key(key.private_pem).set_platform_public_key(key.public_pem))
 
     def get_registration_by_params(self, **kwargs: Any) -> PlatformRegistration:
         return self._registration
 
+    def get_jwks(self):
+        return keyring.jwks(current_app)
+
+    # --- the tool's keys ---------------------------------------------------------------------------
+
     def fetch_public_key(self, key_set_url: str):
-        """The tool is this same app: read its published keys from the database, not over the network."""
-        return keys.jwks(db.session())
-
-
-class PracticeLogin(OIDCLoginAbstract):
-    def set_lti_message_hint(self, **kwargs: Any) -> None:
-        self._lti_message_hint = json.dumps(kwargs, sort_keys=True)
-
-    def get_redirect(self, url: str) -> str:
-        return url
-
-
-class PracticeLaunch(LTIAdvantageMessageLaunchAbstract):
-    """One launch for a persona; the message hint says whether it is a deep-linking request."""
-
-    def validate_preflight_response(self, preflight_response: dict[str, Any]) -> None:
-        super().validate_preflight_response(preflight_response)
-        expected = self._registration.get_launch_url()
-        if preflight_response.get("redirect_uri") != expected:
-            raise BadRequest("The tool asked to return to an unregistered URL.",
-                             hint=f"redirect_uri must be {expected}.")
-        for name, value in (("response_type", "id_token"), ("scope", "openid"), ("response_mode", "form_post")):
-            if preflight_response.get(name) != value:
-                raise BadRequest(hint=f"The OIDC authorization request must have {name}={value}.")
-
-    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
-        persona = PERSONAS.get(preflight_response.get("login_hint", "").removeprefix("practice-"))
-        if persona is None:
-            raise BadRequest("Unknown practice persona.", hint="login_hint must name a practice persona.")
+        """The tool's JWKS over HTTPS (the development certificate is trusted, see ``lti_tool.http``)."""
+        data = store()
+        with data.lock:
+            data.tool_jwks_fetches += 1
         try:
-            hint = json.loads(preflight_response.get("lti_message_hint") or "{}")
-        except ValueError:
-            hint = {}
-        self.set_user_data(subject(persona), list(persona.roles), full_name=persona.name,
-                           email_address=persona.email or None)
-        self.set_launch_context_claim(CONTEXT_ID, context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
-                                      context_title=COURSE_TITLE, context_label="PD-MC")
-        self.set_custom_parameters_claim({"canvas_user_id": persona.canvas_user_id, "canvas_course_id": "501",
-                                          "canvas_section_ids": "601"})
-        base = issuer()
-        lineitems = f"{base}/ags/lineitems"
-        ags = {"scope": AGS_SCOPES, "lineitems": lineitems}
-        if hint.get("lineitem"):
-            ags["lineitem"] = f"{lineitems}/{hint['lineitem']}"
-        self.set_extra_claims({
-            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags,
-            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-                "context_memberships_url": f"{base}/nrps/members", "service_versions": ["2.0"]},
-            "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
-                "guid": "practice-lms", "name": "Microcred practice LMS", "product_family_code": "practice"},
-        })
-        if hint.get("kind") == "deep_link":
-            self.set_dl(deep_link_return_url=f"{base}/deep-link-return", title="Add a micro-credential",
-                        description="Place a micro-credential in the practice course.",
-                        accept_types={"ltiResourceLink"}, extra_data=json.dumps({"course": CONTEXT_ID}))
-        else:
-            self.set_resource_link_claim(hint.get("resource_link_id") or "practice-course-navigation",
-                                         title="Micro-credentials")
+            response = http.session().get(key_set_url)
+            response.raise_for_status()
+            key_set = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise LtiException(f"Fetching the tool's key set {key_set_url} failed: {type(error).__name__}") from error
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise LtiException(f"The tool's key set at {key_set_url} is not a JWKS")
+        return key_set
 
-    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
-        return ("<!doctype html><title>Launching…</title>"
-                f'<form method="post" action="{html.escape(launch_data["launch_url"])}">'
-                f'<input type="hidden" name="id_token" value="{html.escape(launch_data["id_token"])}">'
-                f'<input type="hidden" name="state" value="{html.escape(launch_data["state"])}">'
-                '<noscript><button type="submit">Continue</button></noscript></form>'
-                f'<script nonce="{kwargs["nonce"]}">document.forms[0].submit()</script>')
+    def get_tool_key_set(self):
+        data = store()
+        if data.tool_jwks is None:
+            data.tool_jwks = self.fetch_public_key(self._registration.get_tool_key_set_url())
+        return data.tool_jwks
+
+    def get_tool_public_key(self) -> bytes:
+        try:
+            return super().get_tool_public_key()
+        except LtiException as error:
+            if str(error) != "Unable to find public key":
+                raise
+        store().tool_jwks = None  # an unknown kid: the tool may have rotated its key; fetch once more
+        return super().get_tool_public_key()
+
+    # --- access tokens -----------------------------------------------------------------------------
+
+    def validate_token(self, token: str, allowed_scopes: list[str] | None = None, audience: str | None = None) -> bool:
+        """The package's check (issuer, expiry, any of ``allowed_scopes``) against each published key."""
+        current = self._registration.get_platform_public_key()
+        try:
+            for key in keyring.published(current_app):
+                self._registration.set_platform_public_key(key.public_pem)
+                try:
+                    return super().validate_token(token, allowed_scopes, audience)
+                except jwt.InvalidSignatureError:
+                    continue
+            raise LtiException("The access token was not signed by this platform")
+        finally:
+            self._registration.set_platform_public_key(current)
+
+    def issue_token(self, form: dict[str, str]):
+        """The client_credentials grant with the tool's JWT client assertion (1EdTech Security Framework)."""
+        for name in ("grant_type", "client_assertion_type", "client_assertion", "scope"):
+            if not form.get(name):
+                raise TokenError("invalid_request", f"{name} is required")
+        if form["client_assertion_type"] != ASSERTION_TYPE:
+            raise TokenError("invalid_client", f"client_assertion_type must be {ASSERTION_TYPE}")
+        if form["grant_type"] != "client_credentials":
+            raise TokenError("unsupported_grant_type", "The grant_type you requested is not currently supported")
+        try:
+            claims = self.tool_validate_and_decode(form["client_assertion"])
+        except (LtiException, jwt.PyJWTError) as error:
+            raise TokenError("invalid_request", f"The client assertion was refused: {error}") from error
+        problems = _assertion_problems(claims)
+        if problems:
+            raise TokenError("invalid_request", "The client assertion was refused: " + "; ".join(problems))
+        requested = form["scope"].split()
+        refused = [s for s in requested if s not in GRANTED_SCOPES]
+        if refused:
+            raise TokenError("invalid_scope", "These scopes are not granted to this tool: " + ", ".join(refused))
+        if not store().first_use("jti", str(claims["jti"])):
+            raise TokenError("invalid_request", "This client assertion (jti) was already used")
+        try:
+            return self.get_access_token(form)
+        except (MissingRequiredClaim, UnsupportedGrantType, LtiException, jwt.PyJWTError) as error:
+            raise TokenError("invalid_request", str(error) or type(error).__name__) from error
+
+    # --- deep linking ------------------------------------------------------------------------------
+
+    def validate_deep_link_response(self, token: str) -> tuple[list[dict], dict]:
+        """The content items and claims of a deep-linking response, or a ``BadRequest`` naming what is wrong."""
+        if not token:
+            raise BadRequest("The tool sent no deep-linking response.", hint="The form must carry a 'JWT' field.")
+        try:
+            self.set_accepted_deeplinking_types(["ltiResourceLink"])
+            items = self.validate_deeplinking_resp({"JWT": token})
+            claims = self.tool_validate_and_decode(token)
+        except (LtiException, LtiDeepLinkingResponseException, InvalidKeySetUrl, jwt.PyJWTError, KeyError,
+                TypeError) as error:
+            raise BadRequest("The tool's deep-linking response was refused.",
+                             hint=f"{type(error).__name__}: {error}") from error
+        audience = claims.get("aud")
+        checks = [
+            (issuer() in (audience if isinstance(audience, list) else [audience]), f"aud must name {issuer()}"),
+            (claims.get("iss") == CLIENT_ID, f"iss must be the client_id {CLIENT_ID}"),
+            (claims.get(CLAIM + "deployment_id") == DEPLOYMENT_ID, f"deployment_id must be {DEPLOYMENT_ID}"),
+            (claims.get(CLAIM + "version") == "1.3.0", "version must be 1.3.0"),
+            (bool(claims.get("nonce")), "nonce is required"),
+            (isinstance(claims.get("exp"), (int, float)), "exp is required"),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise BadRequest("The tool's deep-linking response names another platform, deployment or request.",
+                             hint="; ".join(problems) + ".")
+        return items, claims
+
+
+def _assertion_problems(claims: dict[str, Any]) -> list[str]:
+    audience = claims.get("aud")
+    now = time.time()
+    checks = [
+        (claims.get("iss") == CLIENT_ID and claims.get("sub") == CLIENT_ID, f"iss and sub must be {CLIENT_ID}"),
+        (token_url() in (audience if isinstance(audience, list) else [audience]), f"aud must be {token_url()}"),
+        (isinstance(claims.get("exp"), (int, float)), "exp is required"),
+        (isinstance(claims.get("iat"), (int, float)) and claims["iat"] <= now + CLOCK_LEEWAY,
+         "iat must be in the past"),
+        (bool(claims.get("jti")), "jti is required"),
+    ]
+    return [message for ok, message in checks if not ok]

@@ -1,38 +1,85 @@
-"""Register the practice LMS with the tool (idempotently), map its course to a school, designate its
-school-admin persona."""
+"""The practice LMS registers itself with the tool on first use, as district IT would for Canvas.
+
+Once, idempotently: the registration and its deployment (in the district ``lakeside`` if there is one,
+else the only district, else a new default one), the practice course mapped to Lakeside Elementary (school
+``LES``, created if missing), and the principal persona designated that school's administrator (their user
+row made ahead of their first launch, with the issuer and subject the platform will send). Later visits
+change nothing, so what a district admin edits on the Schools page stands.
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_tool import audit
+from lti_tool.errors import BadRequest
 from lti_tool.lti import registry
-from lti_tool.lti.cli import TOOL_SCOPES
 from lti_tool.lti.models import CourseSchool, Registration
-from lti_tool.people.models import District, School, SchoolAdmin, User
+from lti_tool.people.models import District, SchoolAdmin, User
 from lti_tool.people.service import ensure_school
-from lti_tool.practice.platform import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID, PERSONAS, issuer, subject
+from lti_tool.practice import personas as people
+from lti_tool.practice.platform import CLIENT_ID, DEPLOYMENT_ID, GRANTED_SCOPES, issuer
+
+DISTRICT_SLUG = "lakeside"
 
 
 def ensure_registered(session: Session) -> Registration:
-    base = issuer()
-    registration = registry.find_registration(session, base, CLIENT_ID)
+    """The practice platform's registration, made on first use. Call before anything else in a request:
+    a concurrent first use is resolved by rolling this session back and reading the winner's rows."""
+    registration = registry.find_registration(session, issuer(), CLIENT_ID)
     if registration is not None:
         return registration
-    district = session.scalar(select(District).where(District.slug == "lakeside")) or registry.resolve_district(session, None)
+    try:
+        registration = _register(session)
+    except IntegrityError:
+        session.rollback()
+        registration = registry.find_registration(session, issuer(), CLIENT_ID)
+        if registration is None:
+            raise
+    return registration
+
+
+def _district(session: Session) -> District:
+    district = session.scalar(select(District).where(District.slug == DISTRICT_SLUG))
+    if district is not None:
+        return district
+    try:
+        return registry.resolve_district(session, None)
+    except BadRequest as error:
+        raise BadRequest("The practice LMS cannot tell which district to join.",
+                         hint=f"This server has several districts and none with the slug '{DISTRICT_SLUG}'. "
+                              "Run 'flask --app wsgi seed-demo' to create it.") from error
+
+
+def _register(session: Session) -> Registration:
+    base = issuer()
+    district = _district(session)
     registration = registry.add_platform(
         session, district=district, name="Practice LMS",
         endpoints=registry.PlatformEndpoints(base, f"{base}/auth", f"{base}/token", f"{base}/jwks"),
-        client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID], scopes=list(TOOL_SCOPES))
-    school = session.scalar(select(School).where(School.district_id == district.id).order_by(School.id)) \
-        or ensure_school(session, district, code="PRACTICE", name="Practice Elementary School")
-    if school is not None:
-        session.add(CourseSchool(district_id=district.id, kind="course", platform_id=CONTEXT_ID, school_id=school.id))
-        principal = PERSONAS["school_admin"]
-        user = session.scalar(select(User).where(User.issuer == base, User.subject == subject(principal)))
-        if user is None:
-            user = User(district_id=district.id, issuer=base, subject=subject(principal), name=principal.name)
-            session.add(user)
-            session.flush()
+        client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID], scopes=sorted(GRANTED_SCOPES))
+    school = ensure_school(session, district, code=people.SCHOOL_CODE, name=people.SCHOOL_NAME)
+    mapped = session.scalar(select(CourseSchool.id).where(
+        CourseSchool.district_id == district.id, CourseSchool.kind == "course",
+        CourseSchool.platform_id == people.CONTEXT_ID))
+    if mapped is None:
+        session.add(CourseSchool(district_id=district.id, kind="course", platform_id=people.CONTEXT_ID,
+                                 school_id=school.id))
+        audit.record(session, action="school.course_mapped", subject_type="school", subject_id=school.id,
+                     district_id=district.id, after={"kind": "course", "platform_id": people.CONTEXT_ID,
+                                                     "by": "practice LMS"})
+    principal = people.PERSONAS[people.PRINCIPAL]
+    user = session.scalar(select(User).where(User.issuer == base, User.subject == principal.subject))
+    if user is None:
+        user = User(district_id=district.id, issuer=base, subject=principal.subject, name=principal.name,
+                    school_id=school.id)
+        session.add(user)
+        session.flush()
+    if session.scalar(select(SchoolAdmin.id).where(SchoolAdmin.school_id == school.id,
+                                                   SchoolAdmin.user_id == user.id)) is None:
         session.add(SchoolAdmin(school_id=school.id, user_id=user.id))
+        audit.record(session, action="school.admin_designated", subject_type="school", subject_id=school.id,
+                     district_id=district.id, after={"user_id": user.id, "by": "practice LMS"})
     session.flush()
     return registration
