@@ -49,6 +49,8 @@ def test_placing_micro_credentials_creates_assignments_and_line_items(demo, brow
         assert item["label"] == link.title and item["scoreMaximum"] == 1.0 and item["tag"] == "microcred"
         assert item["resourceLinkId"] == link.id and link.placed_by == "instructor"
     assert [item["resourceId"] for item in items] == ["mc:morning-meeting", "stack:classroom-culture"]
+    listed = browser.get("/practice/").text  # the course's assignments, each to open as anyone
+    assert f"{links[0].title}, out of 1<" in listed and f"link={links[0].id}" in listed
     again = browser.post(action, {"JWT": response_jwt})
     assert again.status_code == 400 and "already added" in again.text  # a response is accepted once
     assert len(practice.store.links) == 2
