@@ -83,6 +83,25 @@ class LoginState(Base):
     used_at: Mapped[datetime | None]
 
 
+class UsedInvite(Base):
+    """A Dynamic Registration invite already spent: each invite registers one platform, once."""
+
+    __tablename__ = "lti_used_invite"
+
+    invite_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimit(Base):
+    """A fixed-window counter shared by every worker (e.g. OIDC logins per client address)."""
+
+    __tablename__ = "lti_rate_limit"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime]
+    hits: Mapped[int] = mapped_column(default=0)
+
+
 class LaunchRecord(Base):
     """The validated claims of one launch, shared by every worker (pylti1p3 keeps them per process)."""
 

@@ -79,3 +79,20 @@ class SchoolAdmin(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DistrictAdmin(Base):
+    """A user designated to run the district in Microcred: catalog, credit rules, schools, reports.
+
+    An LMS role never makes anyone a district admin (Canvas sends the same ``institution/person#Administrator``
+    to a school's sub-account admins as to the root account's): district IT designates the first one on the
+    server (``flask --app wsgi people grant-district-admin``), district admins designate the rest.
+    """
+
+    __tablename__ = "district_admin"
+    __table_args__ = (UniqueConstraint("district_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
