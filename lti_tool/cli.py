@@ -1,4 +1,4 @@
-"""Operator commands: ``seed-demo`` and ``dev-cert`` (``db`` lives in migrate.py)."""
+"""Operator commands: ``seed-demo`` and ``dev-cert`` (``db`` lives in migrate.py, ``people`` in people/cli.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -76,5 +76,8 @@ def dev_cert() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from lti_tool.people.cli import people_cli
+
+    app.cli.add_command(people_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(dev_cert)

@@ -153,7 +153,9 @@ def test_a_refused_launch_can_be_retried_with_a_good_token(client, session, sign
 @pytest.mark.parametrize("roles, shown, hidden", [
     ([LIS + "membership/Instructor#TeachingAssistant", LIS + "membership#Instructor", LIS + "system/person#User"],
      "Facilitator", "District administrator"),
-    ([LIS + "institution/person#Administrator", LIS + "system/person#User"], "District administrator", "Facilitator"),
+    # An account admin's LMS role alone grants nothing: district admins are designated in Microcred.
+    ([LIS + "institution/person#Administrator", LIS + "system/person#User"], "Browse micro-credentials",
+     "District administrator"),
     ([LIS + "membership#Learner", "http://purl.imsglobal.org/vocab/lti/system/person#TestUser"], "Student View", "Facilitator"),
 ])
 def test_roles_reach_the_page_through_the_projects_mapping(client, session, signer, canvas, roles, shown, hidden):

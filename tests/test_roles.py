@@ -13,8 +13,11 @@ USER = LIS + "system/person#User"
     ([LIS + "membership#Instructor", USER], {Role.FACILITATOR}, False),
     # A Canvas TA carries both; still a facilitator, never a district admin.
     ([LIS + "membership/Instructor#TeachingAssistant", LIS + "membership#Instructor", USER], {Role.FACILITATOR}, False),
-    ([LIS + "institution/person#Administrator", LIS + "membership#Instructor", USER],
-     {Role.DISTRICT_ADMIN, Role.FACILITATOR}, False),
+    # Canvas sends Administrator to every account admin, a principal's sub-account as much as the root's:
+    # it grants nothing here. District admins are designated in Microcred (tests/security/test_designations.py).
+    ([LIS + "institution/person#Administrator", LIS + "membership#Instructor", USER], {Role.FACILITATOR}, False),
+    ([LIS + "institution/person#Administrator", USER], set(), False),
+    ([LIS + "system/person#SysAdmin", LIS + "system/person#Administrator", USER], set(), False),
     # Student View: a learner who may look but never earns.
     ([LIS + "membership#Learner", "http://purl.imsglobal.org/vocab/lti/system/person#TestUser", USER],
      {Role.TEACHER}, True),

@@ -1,8 +1,10 @@
 """The project's own role mapping from LTI role URIs (pylti1p3's helpers are not fit for authorization).
 
 Canvas sends a TA both ``membership/Instructor#TeachingAssistant`` and ``membership#Instructor``; every user
-``system/person#User``; Student View ``system/person#TestUser``; an account admin
-``institution/person#Administrator``. See ../shared/notes/canvas-lti.md.
+``system/person#User``; Student View ``system/person#TestUser``; every account admin, a school's sub-account
+admin as much as the root account's, ``institution/person#Administrator``. So no LMS role makes anyone a
+school or district admin: those are designated in Microcred (``people``) and added to the actor from there.
+See ../shared/notes/canvas-lti.md.
 """
 from __future__ import annotations
 
@@ -20,12 +22,13 @@ TEST_USER = "http://purl.imsglobal.org/vocab/lti/system/person#TestUser"
 class Role(str, enum.Enum):
     TEACHER = "teacher"                # a learner in the PD course: the earner
     FACILITATOR = "facilitator"        # course instructor or TA: coaches a cohort, places MCs
-    DISTRICT_ADMIN = "district_admin"  # institution administrator
+    DISTRICT_ADMIN = "district_admin"  # designated in Microcred (DistrictAdmin), never read from a launch
     OBSERVER = "observer"              # mentor/observer: may look
 
 
 def map_roles(uris: Iterable[str]) -> tuple[frozenset[Role], bool]:
-    """Return (roles, is_test_user). Unknown URIs are ignored; short forms (``Instructor``) are accepted."""
+    """Return (roles, is_test_user). Unknown URIs are ignored (administrator roles among them: see the module
+    docstring); short forms (``Instructor``) are accepted."""
     roles: set[Role] = set()
     uris = set(uris)
     test_user = TEST_USER in uris
@@ -35,8 +38,6 @@ def map_roles(uris: Iterable[str]) -> tuple[frozenset[Role], bool]:
             roles.add(Role.TEACHER)
         elif uri in (MEMBERSHIP + "Instructor", "Instructor", TA, MEMBERSHIP + "ContentDeveloper"):
             roles.add(Role.FACILITATOR)
-        elif uri in (INSTITUTION + "Administrator", SYSTEM + "Administrator", SYSTEM + "SysAdmin"):
-            roles.add(Role.DISTRICT_ADMIN)
         elif uri in (MEMBERSHIP + "Mentor", "Mentor") or short == "Observer" and uri.startswith(INSTITUTION):
             roles.add(Role.OBSERVER)
     return frozenset(roles), test_user

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -24,8 +25,9 @@ from lti_tool.errors import BadRequest, Forbidden, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.launch import CLAIM, ToolLaunch
 from lti_tool.lti.models import CourseSchool, LaunchRecord, LoginState, Registration, ToolSession
-from lti_tool.lti.roles import map_roles
-from lti_tool.people.models import SchoolAdmin, User
+from lti_tool.lti.roles import Role, map_roles
+from lti_tool.people.models import User
+from lti_tool.people.service import designations
 
 SESSION_COOKIE = "mc_session"
 SESSION_TTL = timedelta(hours=8)
@@ -77,6 +79,19 @@ def _school_for(session: Session, district_id: int, course: Course | None, user:
     return user.school_id
 
 
+def _with_designations(session: Session, actor: Actor) -> Actor:
+    """The actor with the designations Microcred records now (district admin, school admin of its school).
+
+    LMS roles never grant them (Canvas sends one Administrator role to every account admin); checked at
+    launch and again on every request, so a removed designation stops working at once."""
+    district_admin, school_admin = designations(session, user_id=actor.user_id, district_id=actor.district_id,
+                                                school_id=actor.school_id)
+    roles = actor.roles - {Role.DISTRICT_ADMIN} | ({Role.DISTRICT_ADMIN} if district_admin else set())
+    if roles == actor.roles and school_admin == actor.school_admin:
+        return actor
+    return replace(actor, roles=frozenset(roles), school_admin=school_admin)
+
+
 def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
     claims = launch.claims()
     registration = launch.registration_row
@@ -89,18 +104,21 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
         course = Course(context_id=str(context["id"]), title=context.get("title"),
                         canvas_course_id=custom.get("canvas_course_id"), section_ids=sections)
     school_id = _school_for(session, registration.district_id, course, user)
-    school_admin = school_id is not None and session.scalar(select(SchoolAdmin.id).where(
-        SchoolAdmin.school_id == school_id, SchoolAdmin.user_id == user.id)) is not None
     link = claims.get(CLAIM + "resource_link") or {}
-    return Actor(user_id=user.id, district_id=registration.district_id, roles=roles,
-                 registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
-                 school_id=school_id, school_admin=school_admin, test_user=test_user,
-                 canvas_user_id=custom.get("canvas_user_id"), resource_link_id=link.get("id"), custom=custom)
+    actor = Actor(user_id=user.id, district_id=registration.district_id, roles=roles,
+                  registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
+                  school_id=school_id, test_user=test_user, canvas_user_id=custom.get("canvas_user_id"),
+                  resource_link_id=link.get("id"), custom=custom)
+    return _with_designations(session, actor)
 
 
 def start_session(session: Session, launch: ToolLaunch) -> tuple[str, Actor, LaunchRecord]:
-    """Record the launch, make the user and the actor, and open a session. Returns the browser token."""
+    """Record the launch, make the user and the actor, and open a session. Returns the browser token.
+
+    Each launch gets a new token; the session whose cookie came with the launch ends (whoever it belonged to),
+    so a browser never holds two live sessions and a planted session is dropped at the next launch."""
     registration = launch.registration_row
+    end_session(session, request.cookies.get(SESSION_COOKIE))
     user = upsert_user(session, registration, launch.claims())
     actor = build_actor(session, launch, user)
     record = LaunchRecord(launch_id=uuid.uuid4().hex, registration_id=registration.id, user_id=user.id,
@@ -120,9 +138,17 @@ def start_session(session: Session, launch: ToolLaunch) -> tuple[str, Actor, Lau
 
 
 def _token_from_request() -> tuple[str | None, bool]:
+    """The session token: the cookie, else (frames that keep no cookies) the ``mcs`` parameter or header.
+
+    A token in a URL or form is never adopted by a top-level navigation (``Sec-Fetch-Dest: document``): a
+    link or an auto-posting form from another site must not sign a victim into someone else's session.
+    Pages inside the LMS frame (``iframe``) and scripts (``empty``) may use it; browsers that send no
+    fetch metadata are taken at their word, the frame-ancestors policy keeping other sites from framing us."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         return token, False
+    if request.headers.get("Sec-Fetch-Dest") == "document":
+        return None, False
     token = request.args.get(SESSION_PARAM) or request.form.get(SESSION_PARAM) or request.headers.get("X-Microcred-Session")
     return (token, True) if token else (None, False)
 
@@ -143,10 +169,21 @@ def load_session(session: Session) -> ToolSession | None:
 
 
 def current_actor(session: Session) -> Actor:
+    """The signed-in actor, with designations re-read from the database (see ``_with_designations``)."""
+    if "actor_now" in g:
+        return g.actor_now
     row = load_session(session)
     if row is None:
         raise NotAuthenticated(hint="No Microcred session: launch the tool from Canvas (sessions last 8 hours).")
-    return Actor.from_json(row.actor)
+    g.actor_now = _with_designations(session, Actor.from_json(row.actor))
+    return g.actor_now
+
+
+def end_session(session: Session, token: str | None) -> bool:
+    """End the session this token opened (sign-out, or a new launch in the same browser)."""
+    if not token:
+        return False
+    return session.execute(delete(ToolSession).where(ToolSession.token_hash == _hash(token))).rowcount > 0
 
 
 def launch_record(session: Session) -> LaunchRecord:

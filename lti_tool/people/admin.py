@@ -1,5 +1,6 @@
 """District administration of schools: add a school, map a Canvas course or section to it, designate its
-school administrators. Plain functions taking the acting district admin; every change is audited."""
+school administrators and the district's administrators. Plain functions taking the acting district admin;
+every change is audited."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,10 +11,11 @@ from lti_tool.errors import BadRequest, Forbidden, NotFound
 from lti_tool.lti.actor import Actor
 from lti_tool.lti.models import CourseSchool
 from lti_tool.people.models import School, SchoolAdmin, User
-from lti_tool.people.service import ensure_school
+from lti_tool.people.service import district_admins, ensure_school, set_district_admin
 
 
 def _require(actor: Actor) -> None:
+    """A designated district admin (the actor's designations are re-read on every request)."""
     if not actor.is_district_admin or actor.test_user:
         raise Forbidden("Only a district administrator can manage schools.")
 
@@ -74,6 +76,15 @@ def designate_admin(session: Session, actor: Actor, school_id: int, user_id: int
                  after={"user_id": user.id})
 
 
+def designate_district_admin(session: Session, actor: Actor, user_id: int, *, on: bool) -> None:
+    """Name another district admin, or remove one (never the last). Takes effect on their next request."""
+    _require(actor)
+    user = session.get(User, user_id)
+    if user is None or user.district_id != actor.district_id:
+        raise NotFound("No such person in this district.")
+    set_district_admin(session, actor.district_id, user, on=on, actor_user_id=actor.user_id, by="schools page")
+
+
 def overview(session: Session, actor: Actor) -> dict:
     _require(actor)
     schools = list(session.scalars(select(School).where(School.district_id == actor.district_id).order_by(School.name)))
@@ -82,4 +93,5 @@ def overview(session: Session, actor: Actor) -> dict:
                              .where(SchoolAdmin.school_id.in_(ids))).all() if ids else []
     courses = list(session.scalars(select(CourseSchool).where(CourseSchool.district_id == actor.district_id)))
     people = list(session.scalars(select(User).where(User.district_id == actor.district_id).order_by(User.name)))
-    return {"schools": schools, "admins": admins, "courses": courses, "people": people}
+    return {"schools": schools, "admins": admins, "courses": courses, "people": people,
+            "district_admins": district_admins(session, actor.district_id)}

@@ -1,11 +1,13 @@
-"""Districts and schools. Plain functions over a session; they flush, the caller commits."""
+"""Districts, schools and who is designated to run them. Plain functions over a session; they flush, the caller
+commits."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from lti_tool import audit
-from lti_tool.people.models import District, School
+from lti_tool.errors import Conflict, NotFound
+from lti_tool.people.models import District, DistrictAdmin, School, SchoolAdmin, User
 
 
 def ensure_district(session: Session, *, slug: str, name: str, actor_user_id: int | None = None) -> District:
@@ -33,3 +35,67 @@ def ensure_school(session: Session, district: District, *, code: str, name: str,
 
 def schools_of(session: Session, district_id: int) -> list[School]:
     return list(session.scalars(select(School).where(School.district_id == district_id).order_by(School.name)))
+
+
+def designations(session: Session, *, user_id: int, district_id: int, school_id: int | None) -> tuple[bool, bool]:
+    """(district admin?, school admin of ``school_id``?) as Microcred records them now, in one round trip.
+
+    Asked on every request, so a designation removed on the Schools page takes effect at once."""
+    district_admin = exists().where(DistrictAdmin.district_id == district_id, DistrictAdmin.user_id == user_id)
+    school_admin = exists().where(SchoolAdmin.school_id == school_id, SchoolAdmin.user_id == user_id,
+                                  School.id == SchoolAdmin.school_id, School.district_id == district_id)
+    row = session.execute(select(district_admin.label("district"),
+                                 school_admin.label("school") if school_id is not None else literal(False))).one()
+    return bool(row[0]), bool(row[1])
+
+
+def district_admins(session: Session, district_id: int) -> list[User]:
+    return list(session.scalars(select(User).join(DistrictAdmin, DistrictAdmin.user_id == User.id)
+                                .where(DistrictAdmin.district_id == district_id).order_by(User.name, User.id)))
+
+
+def set_district_admin(session: Session, district_id: int, user: User, *, on: bool,
+                       actor_user_id: int | None, by: str) -> bool:
+    """Designate (``on``) or remove a district admin; audited. Returns whether anything changed.
+
+    The last district admin cannot be removed: without one, nobody could manage the catalog or the schools,
+    and only district IT on the server could designate again."""
+    if user.district_id != district_id:
+        raise NotFound("No such person in this district.")
+    row = session.scalar(select(DistrictAdmin).where(DistrictAdmin.district_id == district_id,
+                                                     DistrictAdmin.user_id == user.id))
+    if on == (row is not None):
+        return False
+    if on:
+        session.add(DistrictAdmin(district_id=district_id, user_id=user.id))
+    else:
+        remaining = session.scalar(select(func.count()).select_from(DistrictAdmin)
+                                   .where(DistrictAdmin.district_id == district_id))
+        if remaining <= 1:
+            raise Conflict("This is the district's only administrator: name another one first.")
+        session.delete(row)
+    session.flush()
+    audit.record(session, action="district.admin_designated" if on else "district.admin_removed",
+                 subject_type="user", subject_id=user.id, district_id=district_id, actor_user_id=actor_user_id,
+                 after={"user_id": user.id, "by": by})
+    return True
+
+
+def find_person(session: Session, district_id: int, who: str) -> User:
+    """A person who has opened Microcred in the district, by email (any case), platform subject, or
+    ``#<user id>``. District IT names them this way on the server."""
+    who = who.strip()
+    if who.startswith("#") and who[1:].isascii() and who[1:].isdigit() and len(who) < 12:
+        condition = User.id == int(who[1:])
+    elif "@" in who:
+        condition = func.lower(User.email) == who.lower()
+    else:
+        condition = User.subject == who
+    found = list(session.scalars(select(User).where(User.district_id == district_id, condition).limit(2)))
+    if not found:
+        raise NotFound("No one with that email or id has opened Microcred in this district yet.",
+                       hint="Ask them to open Microcred once from Canvas, then run this again.")
+    if len(found) > 1:
+        raise Conflict("Several people share that email: name them by platform subject or #id instead.",
+                       hint="'flask --app wsgi people list' shows them.")
+    return found[0]

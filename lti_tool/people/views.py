@@ -1,4 +1,5 @@
-"""District admins' page for schools: add one, map Canvas courses to it, designate its administrators."""
+"""District admins' page for schools: add one, map Canvas courses to it, designate its administrators and the
+district's."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request
@@ -13,7 +14,7 @@ bp = Blueprint("schools", __name__, url_prefix="/district/schools")
 
 def _int(name: str) -> int:
     value = request.form.get(name, "")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):  # "²".isdigit() is True
         raise BadRequest("Choose a school and a person from the lists.")
     return int(value)
 
@@ -35,6 +36,8 @@ def change():
         admin.map_course(session, actor, _int("school_id"), form.get("kind", "course"), form.get("platform_id", ""))
     elif action in ("designate", "undesignate"):
         admin.designate_admin(session, actor, _int("school_id"), _int("user_id"), on=action == "designate")
+    elif action in ("designate_district", "undesignate_district"):
+        admin.designate_district_admin(session, actor, _int("user_id"), on=action == "designate_district")
     else:
         raise BadRequest("Unknown action.")
     return redirect(session_url("schools.index"), code=303)

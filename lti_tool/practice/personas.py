@@ -63,7 +63,7 @@ ROSTER: tuple[Persona, ...] = (
     Persona("school_admin", "Carmen", "Li", "carmen.li@lakeside.example", (INSTRUCTOR, USER),
             "the principal of Lakeside Elementary (designated school admin)", "1003"),
     Persona("district_admin", "Dana", "Brooks", "dana.brooks@lakeside.example", (ADMINISTRATOR, INSTRUCTOR, USER),
-            "the district's professional-learning lead (account admin)", "1004"),
+            "the district's professional-learning lead (account admin, designated district admin)", "1004"),
     Persona("student_view", "Test", "Student", "", (LEARNER, TEST_USER, USER),
             "Canvas's Student View: may look, never earns", "1005"),
     Persona("instructor", "Eli", "Grant", "eli.grant@lakeside.example", (INSTRUCTOR, USER),
@@ -74,6 +74,7 @@ ROSTER: tuple[Persona, ...] = (
 PERSONAS: dict[str, Persona] = {p.key: p for p in ROSTER if p.active}
 DEEP_LINKER = "instructor"
 PRINCIPAL = "school_admin"
+DISTRICT_LEAD = "district_admin"
 
 
 def by_subject(subject: str) -> Persona | None:

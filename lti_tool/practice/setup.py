@@ -2,8 +2,9 @@
 
 Once, idempotently: the registration and its deployment (in the district ``lakeside`` if there is one,
 else the only district, else a new default one), the practice course mapped to Lakeside Elementary (school
-``LES``, created if missing), and the principal persona designated that school's administrator (their user
-row made ahead of their first launch, with the issuer and subject the platform will send). Later visits
+``LES``, created if missing), the principal persona designated that school's administrator and the
+district lead persona the district's administrator (their user rows made ahead of their first launch, with
+the issuer and subject the platform will send). Later visits
 change nothing, so what a district admin edits on the Schools page stands.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lti_tool.errors import BadRequest
 from lti_tool.lti import registry
 from lti_tool.lti.models import CourseSchool, Registration
 from lti_tool.people.models import District, SchoolAdmin, User
-from lti_tool.people.service import ensure_school
+from lti_tool.people.service import ensure_school, set_district_admin
 from lti_tool.practice import personas as people
 from lti_tool.practice.platform import CLIENT_ID, DEPLOYMENT_ID, GRANTED_SCOPES, issuer
 
@@ -52,6 +53,18 @@ def _district(session: Session) -> District:
                               "Run 'flask --app wsgi seed-demo' to create it.") from error
 
 
+def _persona_user(session: Session, district: District, key: str, school_id: int | None = None) -> User:
+    """The persona's user row, made ahead of their first launch with the issuer and subject the platform sends."""
+    persona = people.PERSONAS[key]
+    user = session.scalar(select(User).where(User.issuer == issuer(), User.subject == persona.subject))
+    if user is None:
+        user = User(district_id=district.id, issuer=issuer(), subject=persona.subject, name=persona.name,
+                    school_id=school_id)
+        session.add(user)
+        session.flush()
+    return user
+
+
 def _register(session: Session) -> Registration:
     base = issuer()
     district = _district(session)
@@ -69,17 +82,15 @@ def _register(session: Session) -> Registration:
         audit.record(session, action="school.course_mapped", subject_type="school", subject_id=school.id,
                      district_id=district.id, after={"kind": "course", "platform_id": people.CONTEXT_ID,
                                                      "by": "practice LMS"})
-    principal = people.PERSONAS[people.PRINCIPAL]
-    user = session.scalar(select(User).where(User.issuer == base, User.subject == principal.subject))
-    if user is None:
-        user = User(district_id=district.id, issuer=base, subject=principal.subject, name=principal.name,
-                    school_id=school.id)
-        session.add(user)
-        session.flush()
+    principal = _persona_user(session, district, people.PRINCIPAL, school_id=school.id)
     if session.scalar(select(SchoolAdmin.id).where(SchoolAdmin.school_id == school.id,
-                                                   SchoolAdmin.user_id == user.id)) is None:
-        session.add(SchoolAdmin(school_id=school.id, user_id=user.id))
+                                                   SchoolAdmin.user_id == principal.id)) is None:
+        session.add(SchoolAdmin(school_id=school.id, user_id=principal.id))
         audit.record(session, action="school.admin_designated", subject_type="school", subject_id=school.id,
-                     district_id=district.id, after={"user_id": user.id, "by": "practice LMS"})
+                     district_id=district.id, after={"user_id": principal.id, "by": "practice LMS"})
+    # As district IT would with 'people grant-district-admin': the account-admin persona's LMS role alone
+    # grants nothing in Microcred.
+    set_district_admin(session, district.id, _persona_user(session, district, people.DISTRICT_LEAD), on=True,
+                       actor_user_id=None, by="practice LMS")
     session.flush()
     return registration

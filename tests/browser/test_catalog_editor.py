@@ -11,7 +11,7 @@ ADMIN = [LIS + "institution/person#Administrator", LIS + "membership#Instructor"
 
 @pytest.mark.parametrize("leg", ["sqlite"], indirect=True)
 def test_editor_live_preview_and_save(open_browser, live_server, screenshots, leg):
-    platform = start_platform(live_server, ADMIN)
+    platform = start_platform(live_server, ADMIN, district_admin=True)
     try:
         page, frame = open_course(open_browser(), platform, screenshots, "admin-home")
         frame.get_by_role("link", name="Manage the district catalog").click()

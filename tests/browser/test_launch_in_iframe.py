@@ -6,13 +6,16 @@ from __future__ import annotations
 import pytest
 
 from lti_tool.lti import registry
+from lti_tool.people.models import User
+from lti_tool.people.service import set_district_admin
 from tests.browser.platform_app import TEACHER, create_platform
 from tests.support import factories, live
 from tests.support.signer import Signer
 
 
-def start_platform(live_server, roles):
-    """The stand-in LMS on https://127.0.0.1:PORT — another site than the tool's https://localhost:PORT."""
+def start_platform(live_server, roles, *, district_admin: bool = False):
+    """The stand-in LMS on https://127.0.0.1:PORT — another site than the tool's https://localhost:PORT.
+    ``district_admin``: its user is designated district admin beforehand, as district IT would."""
     port = live.free_port()
     signer = Signer(issuer=f"https://127.0.0.1:{port}")
     server = live.start(create_platform(signer, live_server.url, roles), port, live_server.cert_path.parent)
@@ -25,6 +28,12 @@ def start_platform(live_server, roles):
                                   endpoints=registry.PlatformEndpoints(base, f"{base}/auth", f"{base}/token",
                                                                        f"{base}/jwks"),
                                   client_id=signer.client_id, deployment_ids=[signer.deployment_id])
+            if district_admin:
+                district = factories.district(session)
+                user = User(district_id=district.id, issuer=base, subject="user-1")
+                session.add(user)
+                session.flush()
+                set_district_admin(session, district.id, user, on=True, actor_user_id=None, by="test")
     return server
 
 

@@ -13,7 +13,7 @@ from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.models import LaunchRecord, Registration, ToolSession
 from lti_tool.lti.roles import Role
 from lti_tool.lti.session import _hash
-from lti_tool.people.models import District, User
+from lti_tool.people.models import District, DistrictAdmin, SchoolAdmin, User
 from lti_tool.people.service import ensure_district, ensure_school
 
 ISSUER = "https://canvas.instructure.com"
@@ -34,10 +34,18 @@ def platform(session: Session, of: District, client_id: str = "10000000000001",
 def signed_in(session: Session, registration: Registration, roles: set[Role], *, test_user: bool = False,
               claims: dict | None = None, school_id: int | None = None,
               school_admin: bool = False) -> tuple[str, Actor]:
-    """A user with an open tool session, as a launch would leave it. Returns (token, actor)."""
+    """A user with an open tool session, as a launch would leave it. Returns (token, actor).
+
+    ``Role.DISTRICT_ADMIN`` and ``school_admin`` are designations in Microcred, re-read on every request: the
+    user is designated here too (a session claiming them without a designation has neither)."""
     user = User(district_id=registration.district_id, issuer=registration.issuer, subject=uuid.uuid4().hex)
     session.add(user)
     session.flush()
+    if Role.DISTRICT_ADMIN in roles:
+        session.add(DistrictAdmin(district_id=registration.district_id, user_id=user.id))
+    if school_admin:
+        assert school_id is not None, "a school admin is designated for a school: pass school_id"
+        session.add(SchoolAdmin(school_id=school_id, user_id=user.id))
     actor = Actor(user_id=user.id, district_id=registration.district_id, roles=frozenset(roles),
                   registration_id=registration.id, deployment_id=registration.deployments[0].deployment_id,
                   course=Course("ctx-1", "PD course"), school_id=school_id, school_admin=school_admin,
