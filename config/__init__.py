@@ -4,14 +4,19 @@ The embedded default (``make demo``) needs nothing set: a SQLite file and an evi
 ``instance/``, a secret key generated once and kept there. Production (``MICROCRED_ENV=production``, or the
 older ``FLASK_ENV=production``) refuses to start without a real ``SECRET_KEY`` and an explicit
 ``DATABASE_URL`` and ``TOOL_BASE_URL``.
+
+The practice LMS (``/practice``) signs launches as anyone, a district admin included: it is served only when
+asked for (``PRACTICE_LMS=1``, as ``make demo`` does) on a loopback ``TOOL_BASE_URL``, and never in production.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "testing", "production")
 MIN_SECRET_LENGTH = 32
@@ -33,7 +38,13 @@ class Settings:
     LOG_FORMAT: str = "text"  # "json" in production
     # "x_for,x_proto,x_host,x_port,x_prefix" hop counts, e.g. "1,1,1,0,0"; empty = no proxy in front.
     PROXY_FIX: str = ""
-    MAX_CONTENT_LENGTH: int = 512 * 1024 * 1024
+    # Request bodies above this are refused with a 413 before they are read; upload endpoints raise it
+    # for themselves (security.UPLOAD_LIMITS).
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    PRACTICE_LMS: bool = False
+    # Origins allowed to frame the tool besides the registered platforms', space separated (e.g. a Canvas
+    # on the district's own domain: "https://canvas.district.org").
+    FRAME_ANCESTORS: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -87,11 +98,14 @@ def load_settings(instance_path: str | Path, env: Mapping[str, str] | None = Non
     production = environment == "production"
 
     values: dict[str, Any] = {"ENV": environment}
-    for name in ("SECRET_KEY", "DATABASE_URL", "TOOL_BASE_URL", "STORAGE_URL", "LOG_LEVEL", "LOG_FORMAT", "PROXY_FIX"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "TOOL_BASE_URL", "STORAGE_URL", "LOG_LEVEL", "LOG_FORMAT", "PROXY_FIX",
+                 "FRAME_ANCESTORS"):
         if env.get(name):
             values[name] = env[name].strip()
     if env.get("MAX_CONTENT_LENGTH"):
         values["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
+    if env.get("PRACTICE_LMS"):
+        values["PRACTICE_LMS"] = _flag("PRACTICE_LMS", env["PRACTICE_LMS"])
     known = {f.name for f in fields(Settings)}
     values.update({k: v for k, v in overrides.items() if k in known})
     extra = {k: v for k, v in overrides.items() if k not in known}
@@ -113,7 +127,67 @@ def load_settings(instance_path: str | Path, env: Mapping[str, str] | None = Non
         raise ConfigError("LOG_FORMAT must be 'text' or 'json'.")
     if values.get("PROXY_FIX"):
         parse_proxy_fix(values["PROXY_FIX"])
+    values["PRACTICE_LMS"] = bool(values.get("PRACTICE_LMS", False))
+    if values["PRACTICE_LMS"]:
+        _check_practice(values["TOOL_BASE_URL"], production)
+    values["FRAME_ANCESTORS"] = " ".join(parse_origins(values.get("FRAME_ANCESTORS", ""), production))
     return Settings(**values, extra=extra)
+
+
+def _flag(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {value!r}.")
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for https://localhost…, https://127.0.0.1…, https://[::1]… (no user part: ``localhost@evil.example``
+    is evil.example)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_practice(base_url: str, production: bool) -> None:
+    """The practice LMS lets anyone launch as anyone: only for a demo on this machine."""
+    if production:
+        raise ConfigError("PRACTICE_LMS must not be set in production: the practice LMS lets anyone launch as "
+                          "any user, a district admin included.")
+    if not is_loopback_url(base_url):
+        raise ConfigError(f"PRACTICE_LMS is set but TOOL_BASE_URL ({base_url}) is not a loopback address. The "
+                          "practice LMS lets anyone launch as any user, a district admin included, so it only runs "
+                          "at https://localhost, 127.0.0.1 or [::1]. Unset PRACTICE_LMS on a server others can reach.")
+
+
+def parse_origins(value: str, production: bool) -> list[str]:
+    """``"https://a.example https://b.example:8443"`` → the origins, checked: https only (http only for loopback
+    outside production), scheme and host with an optional port, nothing else."""
+    origins = []
+    for item in value.replace(",", " ").split():
+        parts = urlsplit(item)
+        insecure_ok = not production and parts.scheme == "http" and is_loopback_url(item)
+        wildcard = (parts.hostname or "").startswith("*.")
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (parts.scheme != "https" and not insecure_ok) or not parts.hostname or port == -1 \
+                or "@" in parts.netloc or parts.path.strip("/") or parts.query or parts.fragment \
+                or "*" in (parts.hostname[2:] if wildcard else parts.hostname):
+            raise ConfigError(f"FRAME_ANCESTORS must list origins such as https://canvas.district.org "
+                              f"(https, no path), not {item!r}.")
+        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return origins
 
 
 def parse_proxy_fix(value: str) -> dict[str, int]:

@@ -154,7 +154,8 @@ def runner(app):
 
 @pytest.fixture
 def live_server(make_app, db_url, tmp_path_factory):
-    """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT)."""
+    """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT), with the
+    practice LMS opted in (as ``make demo`` does)."""
     from tests.support import live
 
     from lti_tool.cli import write_dev_certificate
@@ -162,7 +163,7 @@ def live_server(make_app, db_url, tmp_path_factory):
     port = live.free_port()
     cert_dir = tmp_path_factory.mktemp("certs")
     cert, _key = write_dev_certificate(cert_dir)
-    app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", EXTRA_CA_CERTS=str(cert))
+    app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", EXTRA_CA_CERTS=str(cert), PRACTICE_LMS=True)
     server = live.start(app, port, cert_dir)
     try:
         yield server

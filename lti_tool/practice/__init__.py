@@ -1,5 +1,7 @@
 """The practice LMS (development and testing only): a real LTI 1.3 platform at /practice, so Microcred can
-be tried without Canvas. In production nothing of it is registered: /practice answers 404."""
+be tried without Canvas. It signs launches as any persona, a district admin included, so it is registered
+only on an explicit opt-in (``PRACTICE_LMS=1``, which ``make demo`` sets), which the settings accept only with
+a loopback ``TOOL_BASE_URL`` and never in production (see ``config``). Otherwise /practice answers 404."""
 from __future__ import annotations
 
 import click
@@ -8,7 +10,7 @@ from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
-    if app.config["ENV"] == "production" or app.config.get("PRACTICE_LMS") is False:
+    if app.config["ENV"] == "production" or app.config.get("PRACTICE_LMS") is not True:
         return
     from lti_tool.practice import ags, nrps, views
 
