@@ -38,7 +38,13 @@ def choices(session: Session, actor: Actor) -> tuple[Placeable, ...]:
     """What this instructor may place: the published stacks and MCs their catalog view shows."""
     from lti_tool.catalog.offer import catalog_for
 
+    _require_placer(actor)
     return tuple(Placeable(e.kind, e.slug, e.title, e.summary) for e in catalog_for(session, actor))
+
+
+def _require_placer(actor: Actor) -> None:
+    if not (actor.is_facilitator or actor.is_district_admin) or actor.test_user:
+        raise Forbidden("Only a course instructor can place micro-credentials in a course.")
 
 
 def settings(record: LaunchRecord) -> dict:
@@ -52,8 +58,7 @@ def settings(record: LaunchRecord) -> dict:
 def build_response(session: Session, actor: Actor, record: LaunchRecord, selected: list[str],
                    launch_url: str) -> tuple[str, str]:
     """Return (deep_link_return_url, signed JWT) for the selected resource ids."""
-    if not (actor.is_facilitator or actor.is_district_admin) or actor.test_user:
-        raise Forbidden("Only a course instructor can place micro-credentials in a course.")
+    _require_placer(actor)
     dl_settings = settings(record)
     by_id = {p.resource_id: p for p in choices(session, actor)}
     picked = [by_id[r] for r in selected if r in by_id]
