@@ -2,16 +2,23 @@
 
 Services flush and never commit; the request boundary commits once when the response is a success and
 rolls back otherwise (see ``init_app``). CLI commands and workers use ``session_scope``.
+
+Errors never carry the statement's parameters (names, subjects, emails): engines hide them. A SQLite file
+holds the tool's private keys, so it is made owner-only (0600) before the engine first opens it, and an
+existing file (and its -wal/-shm) with looser permissions is tightened at start-up.
 """
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import stat
 from datetime import datetime, timezone
 from typing import Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -53,9 +60,43 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict: JSON()}
 
 
+log = logging.getLogger(__name__)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 if missing (SQLite gives its -wal and -shm the database file's mode);
+    tighten an existing file, and its -wal/-shm, readable by others. In-memory databases are left alone."""
+    database = make_url(url).database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:  # its directory is missing: SQLite will say so when it opens the file
+        return
+    else:
+        os.close(fd)
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = database + suffix
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
+                log.warning("database file was readable by others; made owner-only",
+                            extra={"file": os.path.basename(path), "was": oct(mode)})
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # owned by another account: say so, do not refuse to start
+            log.warning("database file is readable by others and not ours to change",
+                        extra={"file": os.path.basename(path)})
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        _private_sqlite_file(url)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no branch - runs per connection
@@ -66,7 +107,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Structured logs: JSON lines in production, readable text in development.
 
 The rule is never to log names, emails or launch payloads. As a second line of defence every record
-passes through ``RedactFilter``, which masks anything shaped like an email address or a JWT.
+passes through ``RedactFilter``, which masks anything shaped like an email address or a JWT, and the row
+values PostgreSQL quotes in constraint errors; tracebacks are redacted the same way when formatted.
 """
 from __future__ import annotations
 
@@ -15,13 +16,23 @@ from datetime import datetime, timezone
 
 from flask import Flask, g, request
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Any local@host, dotted or not (``a@b`` too): a false positive costs a masked word, a miss a person's address.
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*")
 _JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
+# PostgreSQL's error details quote row values ("Key (issuer, subject)=(…, …) already exists", "Failing row
+# contains (…)"); engines hide statement parameters, these are masked here.
+_ROW_VALUES = re.compile(r"(\bKey \([^)]*\)=\().*?(\) (?:already exists|is not present|conflicts))|"
+                         r"(\bFailing row contains \().*(\))")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+def _mask_row(match: re.Match) -> str:
+    head, tail = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    return f"{head}[values]{tail}"
+
+
 def redact(text: str) -> str:
-    return _JWT.sub("[token]", _EMAIL.sub("[email]", text))
+    return _ROW_VALUES.sub(_mask_row, _JWT.sub("[token]", _EMAIL.sub("[email]", text)))
 
 
 class RedactFilter(logging.Filter):
@@ -30,6 +41,9 @@ class RedactFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, redact(value))
         return True
 
 

@@ -1,4 +1,5 @@
 """The request boundary commits once on success and rolls back on any error; SQLite is set up safely."""
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -108,3 +109,38 @@ def test_sqlite_runs_with_wal_and_foreign_keys(make_app, sqlite_leg):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     sqlite_leg.drop(url)
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_sqlite_file_holding_private_keys_is_owner_only(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "keys.sqlite3"
+        engine = db.make_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:  # WAL: the -wal and -shm files appear now
+            connection.exec_driver_sql("CREATE TABLE t (x)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            assert {p.name for p in tmp_path.iterdir()} >= {"keys.sqlite3", "keys.sqlite3-wal", "keys.sqlite3-shm"}
+            assert {_mode(p) for p in tmp_path.iterdir()} == {0o600}
+        engine.dispose()
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_sqlite_file_readable_by_others_is_tightened(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"old.sqlite3{suffix}").touch()
+        (tmp_path / f"old.sqlite3{suffix}").chmod(0o644)
+    db.make_engine(f"sqlite:///{path}").dispose()
+    assert {_mode(p) for p in tmp_path.iterdir()} == {0o600}
+
+
+def test_in_memory_sqlite_needs_no_file():
+    engine = db.make_engine("sqlite://")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    engine.dispose()
