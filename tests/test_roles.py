@@ -41,7 +41,7 @@ def test_student_view_may_not_earn():
 def test_actor_round_trips_through_json():
     actor = Actor(user_id=3, district_id=2, roles=frozenset({Role.TEACHER, Role.FACILITATOR}), registration_id=5,
                   deployment_id="1:abc", course=Course("ctx", "PD", "42", ("7", "8")), school_id=9,
-                  school_admin=True, custom={"canvas_course_id": "42"})
+                  school_admin=True, course_context_id=4, placement_id=7)
     data = actor.to_json()
     assert data["roles"] == ["facilitator", "teacher"]
     assert Actor.from_json(data) == actor

@@ -11,6 +11,7 @@ from lti_tool.lti.models import ToolSession
 from lti_tool.lti.roles import Role
 from lti_tool.lti.session import _hash
 from tests.support import factories
+from tests.support.web import csrf_for
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
@@ -81,8 +82,9 @@ def test_teachers_and_student_view_cannot_place_items(client, session, canvas):
     for roles, test_user in (({Role.TEACHER}, False), ({Role.FACILITATOR}, True)):
         token, _ = factories.signed_in(session, canvas, roles, test_user=test_user, claims=_dl_claims())
         session.commit()
-        csrf = _csrf(client.get(f"/lti/deep-link?mcs={token}").text)
-        response = client.post(f"/lti/deep-link?mcs={token}", data={"resource": "mc:morning-meeting", "csrf_token": csrf})
+        assert client.get(f"/lti/deep-link?mcs={token}").status_code == 403  # not even the picker
+        response = client.post(f"/lti/deep-link?mcs={token}", data={"resource": "mc:morning-meeting",
+                                                                     "csrf_token": csrf_for(client.application, token)})
         assert response.status_code == 403
 
 

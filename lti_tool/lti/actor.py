@@ -1,7 +1,7 @@
 """The typed actor every service takes: who is acting, as what, where. Built once per launch."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from lti_tool.lti.roles import Role
@@ -28,7 +28,8 @@ class Actor:
     test_user: bool = False      # Canvas Student View: may look, never earns or reviews
     canvas_user_id: str | None = None
     resource_link_id: str | None = None
-    custom: dict[str, str] = field(default_factory=dict)
+    course_context_id: int | None = None  # the stored CourseContext: where the gradebook and roster are
+    placement_id: int | None = None       # the stored Placement of the resource link, if launched from one
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -54,7 +55,9 @@ class Actor:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Actor:
-        data = dict(data)
+        """Sessions opened by an earlier release may carry fields that no longer exist: they are dropped."""
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
         data["roles"] = frozenset(Role(r) for r in data["roles"])
         if data.get("course"):
             course = dict(data["course"])

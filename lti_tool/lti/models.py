@@ -155,3 +155,45 @@ class CourseSchool(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "course" or "section"
     platform_id: Mapped[str] = mapped_column(String(255))  # $Canvas.course.id / a section id, or the context id
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+
+class CourseContext(Base):
+    """A course the tool was launched from, as the platform last described it: where its gradebook (AGS
+    line items) and roster (NRPS memberships) are. Updated by every launch; outlives the purged launches."""
+
+    __tablename__ = "lti_course_context"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    canvas_course_id: Mapped[str | None] = mapped_column(String(64))
+    line_items_url: Mapped[str | None] = mapped_column(String(1000))
+    memberships_url: Mapped[str | None] = mapped_column(String(1000))
+    ags_scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    placements: Mapped[list[Placement]] = relationship(back_populates="course", cascade="all, delete-orphan",
+                                                       order_by="Placement.id")
+
+
+class Placement(Base):
+    """A resource link in a course: what an instructor placed there (an MC or a stack, named by the custom
+    parameters deep linking set) and its gradebook column, once a launch names it."""
+
+    __tablename__ = "lti_placement"
+    __table_args__ = (UniqueConstraint("course_context_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_context_id: Mapped[int] = mapped_column(ForeignKey("lti_course_context.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str | None] = mapped_column(String(16))   # "mc" or "stack"
+    slug: Mapped[str | None] = mapped_column(String(100))
+    line_item_url: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[CourseContext] = relationship(back_populates="placements")

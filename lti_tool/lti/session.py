@@ -23,6 +23,7 @@ from lti_tool import audit
 from lti_tool.db import utcnow
 from lti_tool.errors import BadRequest, Forbidden, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
+from lti_tool.lti.context import LaunchContext, record_launch
 from lti_tool.lti.launch import CLAIM, ToolLaunch
 from lti_tool.lti.models import CourseSchool, LaunchRecord, LoginState, Registration, ToolSession
 from lti_tool.lti.roles import Role, map_roles
@@ -38,13 +39,6 @@ CSRF_FIELD = "csrf_token"
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _custom(claims: dict[str, Any]) -> dict[str, str]:
-    """Custom parameters as strings; Canvas sends an unknown variable literally as ``$Name``: drop those."""
-    custom = claims.get(CLAIM + "custom") or {}
-    return {str(k): str(v) for k, v in custom.items()
-            if isinstance(v, (str, int, float)) and not str(v).startswith("$")}
 
 
 def upsert_user(session: Session, registration: Registration, claims: dict[str, Any]) -> User:
@@ -96,19 +90,18 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
     claims = launch.claims()
     registration = launch.registration_row
     roles, test_user = map_roles(claims.get(CLAIM + "roles") or [])
-    custom = _custom(claims)
-    context = claims.get(CLAIM + "context") or {}
+    where = LaunchContext.from_claims(claims)
+    course_row, placement = record_launch(session, registration, where)
     course = None
-    if context.get("id"):
-        sections = tuple(s for s in custom.get("canvas_section_ids", "").split(",") if s.strip())
-        course = Course(context_id=str(context["id"]), title=context.get("title"),
-                        canvas_course_id=custom.get("canvas_course_id"), section_ids=sections)
+    if where.context_id is not None:
+        course = Course(context_id=where.context_id, title=where.context_title,
+                        canvas_course_id=where.canvas_course_id, section_ids=where.section_ids)
     school_id = _school_for(session, registration.district_id, course, user)
-    link = claims.get(CLAIM + "resource_link") or {}
     actor = Actor(user_id=user.id, district_id=registration.district_id, roles=roles,
                   registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
-                  school_id=school_id, test_user=test_user, canvas_user_id=custom.get("canvas_user_id"),
-                  resource_link_id=link.get("id"), custom=custom)
+                  school_id=school_id, test_user=test_user, canvas_user_id=where.canvas_user_id,
+                  resource_link_id=where.resource_link_id, course_context_id=course_row.id if course_row else None,
+                  placement_id=placement.id if placement else None)
     return _with_designations(session, actor)
 
 

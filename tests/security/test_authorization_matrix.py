@@ -19,7 +19,7 @@ from lti_tool.lti.roles import Role
 from lti_tool.people.models import School
 from lti_tool.people.service import ensure_district, ensure_school
 from tests.support import factories
-from tests.support.web import BASE, use_session
+from tests.support.web import BASE, csrf_for, use_session
 
 OFFERED_MC = "morning-meeting"             # in the stack Lakeside Elementary offers
 OFFERED_STACK = "classroom-culture"
@@ -147,19 +147,6 @@ def _row_counts(session) -> dict[str, int]:
     return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in models}
 
 
-def _csrf(client) -> str:
-    from lti_tool.lti.session import csrf_token
-
-    token = client.get_cookie("mc_session", domain="localhost")
-    if token is None:
-        return ""
-    with client.application.test_request_context(headers={"Cookie": f"mc_session={token.value}"}):
-        from flask import g
-
-        g.session_token = token.value
-        return csrf_token()
-
-
 def _request(app, world: World, persona: str, row: Row, *, with_csrf: bool = True):
     client = app.test_client()
     if persona != "anonymous":
@@ -168,7 +155,7 @@ def _request(app, world: World, persona: str, row: Row, *, with_csrf: bool = Tru
         return client.get(row.path, base_url=BASE)
     data = dict(row.data)
     if with_csrf:
-        data["csrf_token"] = _csrf(client)
+        data["csrf_token"] = csrf_for(app, world.tokens[persona]) if persona != "anonymous" else ""
     return client.post(row.path, base_url=BASE, data=data)
 
 

@@ -17,3 +17,14 @@ def use_session(client, token: str):
     """Make the test client present this session token as the tool's cookie (as the browser would)."""
     client.set_cookie("mc_session", token, domain="localhost")
     return client
+
+
+def csrf_for(app, token: str) -> str:
+    """The CSRF token the app puts in forms for this session (for posting to a page one may not open)."""
+    from flask import g
+
+    from lti_tool.lti.session import csrf_token
+
+    with app.test_request_context():
+        g.session_token = token
+        return csrf_token()

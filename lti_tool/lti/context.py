@@ -1,0 +1,127 @@
+"""Where a launch came from, typed once: the course, the resource link and what it placed, and where the
+platform keeps that course's gradebook (AGS line items) and roster (NRPS).
+
+Each launch updates a stored ``CourseContext`` and, for a resource link, its ``Placement``. Launch records
+are purged after hours; these rows stay, so a completion signed off days later still knows which line item
+to score and which roster to read. No claim URL is read outside this package.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lti_tool.db import utcnow
+from lti_tool.lti.launch import CLAIM
+from lti_tool.lti.models import CourseContext, Placement, Registration
+
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+PLACED_KINDS = ("mc", "stack")
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """A claim value as text, or None: platforms send numbers for ids; anything else is ignored, not trusted."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    return text[:limit] if text else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _custom(claims: dict[str, Any]) -> dict[str, str]:
+    """Custom parameters as text; Canvas sends a variable it cannot expand literally (``$Canvas.course.id``)."""
+    return {str(k): text for k, v in _object(claims.get(CLAIM + "custom")).items()
+            if (text := _text(v, 1000)) is not None and not text.startswith("$")}
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    message_type: str | None
+    deployment_id: str | None
+    context_id: str | None
+    context_title: str | None
+    canvas_course_id: str | None
+    canvas_user_id: str | None
+    section_ids: tuple[str, ...]
+    resource_link_id: str | None
+    resource_link_title: str | None
+    placed_kind: str | None          # "mc" or "stack": what the instructor placed with deep linking
+    placed_slug: str | None
+    line_items_url: str | None       # the course's line items (AGS)
+    line_item_url: str | None        # this link's own column, when the link has one
+    ags_scopes: tuple[str, ...]
+    memberships_url: str | None      # the course roster (NRPS)
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> LaunchContext:
+        custom = _custom(claims)
+        context, link = _object(claims.get(CLAIM + "context")), _object(claims.get(CLAIM + "resource_link"))
+        ags, nrps = _object(claims.get(AGS_CLAIM)), _object(claims.get(NRPS_CLAIM))
+        kind = custom.get("microcred_kind")
+        scopes = ags.get("scope") if isinstance(ags.get("scope"), list) else []
+        return cls(
+            message_type=_text(claims.get(CLAIM + "message_type"), 64),
+            deployment_id=_text(claims.get(CLAIM + "deployment_id"), 255),
+            context_id=_text(context.get("id"), 255), context_title=_text(context.get("title"), 255),
+            canvas_course_id=_text(custom.get("canvas_course_id"), 64),
+            canvas_user_id=_text(custom.get("canvas_user_id"), 64),
+            section_ids=tuple(s.strip()[:64] for s in custom.get("canvas_section_ids", "").split(",") if s.strip()),
+            resource_link_id=_text(link.get("id"), 255), resource_link_title=_text(link.get("title"), 255),
+            placed_kind=kind if kind in PLACED_KINDS else None,
+            placed_slug=_text(custom.get("microcred_slug"), 100) if kind in PLACED_KINDS else None,
+            line_items_url=_text(ags.get("lineitems"), 1000), line_item_url=_text(ags.get("lineitem"), 1000),
+            ags_scopes=tuple(s for s in scopes if isinstance(s, str)),
+            memberships_url=_text(nrps.get("context_memberships_url"), 1000),
+        )
+
+
+def _get_or_add(session: Session, model, lookup: dict[str, Any], **values: Any):
+    """The row matching ``lookup``, made if missing; a concurrent first launch that made it wins."""
+    row = session.scalar(select(model).filter_by(**lookup))
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**lookup, **values)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(select(model).filter_by(**lookup))
+    return row
+
+
+def record_launch(session: Session, registration: Registration,
+                  launch: LaunchContext) -> tuple[CourseContext | None, Placement | None]:
+    """Update the stored course context and placement from a launch. What a launch leaves out (a course
+    navigation launch has no line item) keeps its earlier value; what it sends replaces it."""
+    if launch.context_id is None or launch.deployment_id is None:
+        return None, None
+    now = utcnow()
+    course = _get_or_add(session, CourseContext, {"registration_id": registration.id,
+                                                  "deployment_id": launch.deployment_id,
+                                                  "context_id": launch.context_id},
+                         district_id=registration.district_id, updated_at=now)
+    for name, value in (("title", launch.context_title), ("canvas_course_id", launch.canvas_course_id),
+                        ("line_items_url", launch.line_items_url), ("memberships_url", launch.memberships_url)):
+        if value is not None:
+            setattr(course, name, value)
+    if launch.ags_scopes:
+        course.ags_scopes = list(launch.ags_scopes)
+    course.updated_at = now
+    placement = None
+    if launch.resource_link_id is not None:
+        placement = _get_or_add(session, Placement, {"course_context_id": course.id,
+                                                     "resource_link_id": launch.resource_link_id}, updated_at=now)
+        for name, value in (("title", launch.resource_link_title), ("kind", launch.placed_kind),
+                            ("slug", launch.placed_slug), ("line_item_url", launch.line_item_url)):
+            if value is not None:
+                setattr(placement, name, value)
+        placement.updated_at = now
+    session.flush()
+    return course, placement

@@ -1,0 +1,112 @@
+"""Each launch updates the stored course context (gradebook and roster URLs) and the placement of its
+resource link, which outlive the launch records the daily purge removes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from lti_tool.db import utcnow
+from lti_tool.lti.actor import Actor
+from lti_tool.lti.context import AGS_CLAIM, NRPS_CLAIM, LaunchContext
+from lti_tool.lti.models import CourseContext, LaunchRecord, Placement, ToolSession
+from tests.support import factories
+from tests.support.signer import CLAIM, LIS, Signer, login
+
+BASE = "https://localhost"
+LINE_ITEMS = "https://canvas.example/api/lti/courses/101/line_items"
+MEMBERS = "https://canvas.example/api/lti/courses/101/names_and_roles"
+SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+          "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+
+
+@pytest.fixture
+def signer():
+    return Signer()
+
+
+@pytest.fixture
+def canvas(session, signer):
+    registration = factories.platform(session, factories.district(session), client_id=signer.client_id,
+                                      deployments=(signer.deployment_id,))
+    registration.key_set = signer.jwks()
+    session.commit()
+    return registration
+
+
+def _launch(app, signer, **claims):
+    client = app.test_client()
+    query = login(client, signer)
+    body = signer.claims(query["nonce"], **claims)
+    response = client.post("/lti/launch", base_url=BASE, data={"id_token": signer.sign(body), "state": query["state"]})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def _assignment_launch(app, signer, line_item=LINE_ITEMS + "/7"):
+    return _launch(app, signer, **{
+        CLAIM + "resource_link": {"id": "link-7", "title": "Morning Meeting"},
+        CLAIM + "custom": {"canvas_course_id": "101", "canvas_user_id": "9", "microcred_kind": "mc",
+                           "microcred_slug": "morning-meeting"},
+        AGS_CLAIM: {"scope": SCOPES, "lineitems": LINE_ITEMS, **({"lineitem": line_item} if line_item else {})},
+        NRPS_CLAIM: {"context_memberships_url": MEMBERS, "service_versions": ["2.0"]}})
+
+
+def test_a_launch_stores_where_the_gradebook_and_roster_are_and_it_outlives_the_purge(app, session, signer, canvas,
+                                                                                     runner):
+    client = _assignment_launch(app, signer)
+    course = session.scalar(select(CourseContext))
+    assert (course.context_id, course.title, course.canvas_course_id) == ("course-1", "PD 101", "101")
+    assert (course.line_items_url, course.memberships_url, course.ags_scopes) == (LINE_ITEMS, MEMBERS, SCOPES)
+    assert course.district_id == canvas.district_id and course.deployment_id == signer.deployment_id
+    placement = session.scalar(select(Placement))
+    assert (placement.resource_link_id, placement.kind, placement.slug, placement.line_item_url) == \
+        ("link-7", "mc", "morning-meeting", LINE_ITEMS + "/7")
+    actor = Actor.from_json(session.scalar(select(ToolSession.actor)))
+    assert (actor.course_context_id, actor.placement_id) == (course.id, placement.id)
+    assert "Welcome" in client.get("/", base_url=BASE).text
+
+    past = utcnow() - timedelta(minutes=1)
+    session.execute(update(ToolSession).values(expires_at=past))
+    session.execute(update(LaunchRecord).values(expires_at=past))
+    session.commit()
+    assert runner.invoke(args=["lti", "purge"]).output.strip() == "login states: 0, sessions: 1, launches: 1"
+    session.expire_all()
+    assert session.scalar(select(LaunchRecord)) is None
+    assert session.scalar(select(Placement.line_item_url)) == LINE_ITEMS + "/7"
+    assert session.scalar(select(CourseContext.line_items_url)) == LINE_ITEMS
+
+
+def test_later_launches_update_what_they_send_and_keep_the_rest(app, session, signer, canvas):
+    _assignment_launch(app, signer)
+    # From the course navigation: no resource link line item, a new roster URL (Canvas may move it).
+    _launch(app, signer, **{CLAIM + "resource_link": {"id": "link-7"},
+                            NRPS_CLAIM: {"context_memberships_url": MEMBERS + "?v=2", "service_versions": ["2.0"]}})
+    session.expire_all()
+    assert session.scalar(select(CourseContext.memberships_url)) == MEMBERS + "?v=2"
+    assert session.scalar(select(CourseContext.line_items_url)) == LINE_ITEMS
+    assert session.scalar(select(Placement.line_item_url)) == LINE_ITEMS + "/7"
+    assert session.scalar(select(Placement.slug)) == "morning-meeting"
+    _launch(app, signer, **{CLAIM + "resource_link": {"id": "link-8"}})
+    session.expire_all()
+    assert len(session.scalars(select(Placement)).all()) == 2
+    assert len(session.scalars(select(CourseContext)).all()) == 1
+
+
+def test_claims_of_the_wrong_shape_are_ignored_not_trusted():
+    where = LaunchContext.from_claims({
+        CLAIM + "deployment_id": "d", CLAIM + "context": {"id": 101, "title": ["x"]},
+        CLAIM + "custom": {"microcred_kind": "badge", "microcred_slug": "x", "canvas_section_ids": "4, 5,,"},
+        AGS_CLAIM: {"scope": "lineitem", "lineitems": {"url": "x"}}, NRPS_CLAIM: "https://x"})
+    assert (where.context_id, where.context_title, where.placed_kind, where.placed_slug) == ("101", None, None, None)
+    assert where.section_ids == ("4", "5") and where.ags_scopes == () and where.line_items_url is None
+    assert where.memberships_url is None
+    unexpanded = LaunchContext.from_claims({CLAIM + "custom": {"canvas_course_id": "$Canvas.course.id"}})
+    assert unexpanded.canvas_course_id is None
+
+
+def test_an_old_session_actor_with_fields_since_removed_still_loads():
+    old = {"user_id": 1, "district_id": 1, "roles": ["teacher"], "registration_id": 1, "deployment_id": "d",
+           "custom": {"canvas_course_id": "101"}}
+    assert Actor.from_json(old).course_context_id is None
