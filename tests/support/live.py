@@ -41,6 +41,8 @@ def start(app: Flask, port: int, cert_dir: Path) -> LiveServer:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = make_server("127.0.0.1", port, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(target=server.serve_forever, name=f"live-{port}", daemon=True)
+    # serve_forever checks for shutdown every poll_interval (0.5 s by default): each stop would wait that long.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"live-{port}",
+                              daemon=True)
     thread.start()
     return LiveServer(app=app, url=f"https://localhost:{port}", port=port, cert_path=cert, server=server)
