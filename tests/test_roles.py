@@ -45,3 +45,12 @@ def test_actor_round_trips_through_json():
     data = actor.to_json()
     assert data["roles"] == ["facilitator", "teacher"]
     assert Actor.from_json(data) == actor
+
+
+def test_the_system_actor_acts_in_one_district_and_never_earns():
+    worker = Actor.for_system(7, "worker")
+    assert worker.is_system and worker.district_id == 7 and worker.user_id is None
+    assert not worker.may_earn and not worker.is_district_admin and not worker.school_admin
+    assert Actor.from_json(worker.to_json()) == worker
+    person = Actor(user_id=1, district_id=7, roles=frozenset({Role.TEACHER}), registration_id=1, deployment_id="d")
+    assert not person.is_system

@@ -1,4 +1,5 @@
-"""The typed actor every service takes: who is acting, as what, where. Built once per launch."""
+"""The typed actor every service takes: who is acting, as what, where. Built once per launch for a person;
+``Actor.system`` for Microcred's own work (the worker, district IT's commands), always within one district."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -17,11 +18,11 @@ class Course:
 
 @dataclass(frozen=True)
 class Actor:
-    user_id: int
-    district_id: int
+    user_id: int | None          # None only for the system actor
+    district_id: int             # the tenant: every service scopes its queries by it
     roles: frozenset[Role]
-    registration_id: int
-    deployment_id: str
+    registration_id: int | None  # the platform the person launched from (None for the system)
+    deployment_id: str | None
     course: Course | None = None
     school_id: int | None = None
     school_admin: bool = False   # signs off completions for ``school_id``
@@ -30,6 +31,18 @@ class Actor:
     resource_link_id: str | None = None
     course_context_id: int | None = None  # the stored CourseContext: where the gradebook and roster are
     placement_id: int | None = None       # the stored Placement of the resource link, if launched from one
+    system: str | None = None    # for Microcred's own work: what runs it ("worker", "command line")
+
+    @classmethod
+    def for_system(cls, district_id: int, name: str) -> Actor:
+        """Microcred itself acting in one district: the award worker, a command district IT runs. It passes
+        the checks that guard administration (it is how IT seeds and repairs) but never earns or reviews."""
+        return cls(user_id=None, district_id=district_id, roles=frozenset(), registration_id=None,
+                   deployment_id=None, system=name)
+
+    @property
+    def is_system(self) -> bool:
+        return self.system is not None
 
     def has(self, role: Role) -> bool:
         return role in self.roles
