@@ -86,9 +86,14 @@ def init_app(app: Flask) -> None:
         messages = {
             404: "That page does not exist.",
             405: "That action is not available here.",
-            413: TooLarge.message,
         }
         code = (error.name or "error").lower().replace(" ", "_")
+        if status == 413:
+            limit = request.max_content_length
+            size = f" (at most {limit / 1048576:g} MB here)" if limit else ""
+            return render_error(status, code, f"That is more than Microcred accepts in one request{size}.",
+                                hint="Send smaller or fewer files at a time. If this came from your LMS, "
+                                     "give your IT team the reference number below.")
         return render_error(status, code, messages.get(status, error.description or error.name))
 
     @app.errorhandler(Exception)
