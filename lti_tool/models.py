@@ -2,9 +2,11 @@
 from lti_tool.audit.models import AuditEvent
 from lti_tool.catalog.models import McVersion, MicroCredential, SchoolOffering, Stack, StackVersion
 from lti_tool.db import Base
-from lti_tool.lti.models import AccessToken, CourseSchool, Deployment, LaunchRecord, LoginState, Registration, ToolKey, ToolSession
-from lti_tool.people.models import District, School, SchoolAdmin, User
+from lti_tool.lti.models import (AccessToken, CourseContext, Deployment, LaunchRecord, LoginState, Placement, RateLimit,
+                                 Registration, ToolKey, ToolSession, UsedInvite)
+from lti_tool.people.models import CourseSchool, District, DistrictAdmin, School, SchoolAdmin, User
 
-__all__ = ["AccessToken", "AuditEvent", "CourseSchool", "McVersion", "MicroCredential", "SchoolOffering", "Stack",
-           "StackVersion", "Base", "Deployment", "District", "LaunchRecord", "LoginState",
-           "Registration", "School", "SchoolAdmin", "ToolKey", "ToolSession", "User"]
+__all__ = ["AccessToken", "AuditEvent", "Base", "CourseContext", "CourseSchool", "Deployment", "District",
+           "DistrictAdmin", "LaunchRecord", "LoginState", "McVersion", "MicroCredential", "Placement", "RateLimit",
+           "Registration", "School", "SchoolAdmin", "SchoolOffering", "Stack", "StackVersion", "ToolKey",
+           "ToolSession", "UsedInvite", "User"]

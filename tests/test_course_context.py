@@ -12,7 +12,7 @@ from lti_tool.lti.actor import Actor
 from lti_tool.lti.context import AGS_CLAIM, NRPS_CLAIM, LaunchContext
 from lti_tool.lti.models import CourseContext, LaunchRecord, Placement, ToolSession
 from tests.support import factories
-from tests.support.signer import CLAIM, LIS, Signer, login
+from tests.support.signer import CLAIM, Signer, login
 
 BASE = "https://localhost"
 LINE_ITEMS = "https://canvas.example/api/lti/courses/101/line_items"

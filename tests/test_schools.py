@@ -3,9 +3,8 @@ import re
 
 from sqlalchemy import select
 
-from lti_tool.lti.models import CourseSchool
 from lti_tool.lti.roles import Role
-from lti_tool.people.models import School, SchoolAdmin, User
+from lti_tool.people.models import CourseSchool, School, SchoolAdmin, User
 from tests.support import factories
 from tests.support.signer import LIS, Signer, login
 

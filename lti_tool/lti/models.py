@@ -144,19 +144,6 @@ class AccessToken(Base):
     expires_at: Mapped[datetime]
 
 
-class CourseSchool(Base):
-    """Maps a Canvas course (or one of its sections) to a school, so launches from it know their school."""
-
-    __tablename__ = "lti_course_school"
-    __table_args__ = (UniqueConstraint("district_id", "kind", "platform_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # "course" or "section"
-    platform_id: Mapped[str] = mapped_column(String(255))  # $Canvas.course.id / a section id, or the context id
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
-
-
 class CourseContext(Base):
     """A course the tool was launched from, as the platform last described it: where its gradebook (AGS
     line items) and roster (NRPS memberships) are. Updated by every launch; outlives the purged launches."""

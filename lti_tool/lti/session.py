@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from lti_tool import audit
 from lti_tool.db import utcnow
-from lti_tool.errors import BadRequest, Forbidden, NotAuthenticated
+from lti_tool.errors import BadRequest, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.context import LaunchContext, record_launch
 from lti_tool.lti.launch import CLAIM, ToolLaunch
-from lti_tool.lti.models import CourseSchool, LaunchRecord, LoginState, Registration, ToolSession
+from lti_tool.lti.models import LaunchRecord, LoginState, Registration, ToolSession
 from lti_tool.lti.roles import Role, map_roles
 from lti_tool.people.models import User
-from lti_tool.people.service import designations
+from lti_tool.people.service import designations, school_for_course, upsert_person
 
 SESSION_COOKIE = "mc_session"
 SESSION_TTL = timedelta(hours=8)
@@ -42,35 +42,13 @@ def _hash(token: str) -> str:
 
 
 def upsert_user(session: Session, registration: Registration, claims: dict[str, Any]) -> User:
+    """The launch's person, in the registration's district (see ``people.service.upsert_person``)."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise BadRequest("The launch does not identify the user.", hint="The id_token has no 'sub' (anonymous launch).")
-    user = session.scalar(select(User).where(User.issuer == registration.issuer, User.subject == subject))
-    if user is None:
-        user = User(district_id=registration.district_id, issuer=registration.issuer, subject=subject)
-        session.add(user)
-    elif user.district_id != registration.district_id:
-        raise Forbidden("This account belongs to another district on this server.",
-                        hint="The same issuer and subject are registered under two districts.")
-    # Only what the platform's privacy level shares; never logged.
-    user.name = claims.get("name") or user.name
-    user.email = claims.get("email") or user.email
-    user.last_seen_at = utcnow()
-    session.flush()
-    return user
-
-
-def _school_for(session: Session, district_id: int, course: Course | None, user: User) -> int | None:
-    if course is not None:
-        keys = [("section", s) for s in course.section_ids]
-        keys += [("course", course.canvas_course_id or course.context_id), ("course", course.context_id)]
-        for kind, platform_id in keys:
-            school_id = session.scalar(select(CourseSchool.school_id).where(
-                CourseSchool.district_id == district_id, CourseSchool.kind == kind,
-                CourseSchool.platform_id == platform_id))
-            if school_id is not None:
-                return school_id
-    return user.school_id
+    name, email = claims.get("name"), claims.get("email")
+    return upsert_person(session, district_id=registration.district_id, issuer=registration.issuer, subject=subject,
+                         name=name if isinstance(name, str) else None, email=email if isinstance(email, str) else None)
 
 
 def _with_designations(session: Session, actor: Actor) -> Actor:
@@ -96,7 +74,11 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
     if where.context_id is not None:
         course = Course(context_id=where.context_id, title=where.context_title,
                         canvas_course_id=where.canvas_course_id, section_ids=where.section_ids)
-    school_id = _school_for(session, registration.district_id, course, user)
+    school_id = user.school_id
+    if course is not None:
+        school_id = school_for_course(session, registration.district_id, section_ids=course.section_ids,
+                                      course_ids=(course.canvas_course_id or course.context_id, course.context_id)
+                                      ) or school_id
     actor = Actor(user_id=user.id, district_id=registration.district_id, roles=roles,
                   registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
                   school_id=school_id, test_user=test_user, canvas_user_id=where.canvas_user_id,

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 from lti_tool import audit
 from lti_tool.errors import BadRequest, Forbidden, NotFound
 from lti_tool.lti.actor import Actor
-from lti_tool.lti.models import CourseSchool
-from lti_tool.people.models import School, SchoolAdmin, User
+from lti_tool.people.models import CourseSchool, School, SchoolAdmin, User
 from lti_tool.people.service import district_admins, ensure_school, set_district_admin
 
 

@@ -81,6 +81,20 @@ class SchoolAdmin(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CourseSchool(Base):
+    """Maps a Canvas course (or one of its sections) to a school, so launches from it know their school.
+    (The table keeps its first name, ``lti_course_school``.)"""
+
+    __tablename__ = "lti_course_school"
+    __table_args__ = (UniqueConstraint("district_id", "kind", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "course" or "section"
+    platform_id: Mapped[str] = mapped_column(String(255))  # $Canvas.course.id / a section id, or the context id
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+
 class DistrictAdmin(Base):
     """A user designated to run the district in Microcred: catalog, credit rules, schools, reports.
 

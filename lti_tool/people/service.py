@@ -2,12 +2,13 @@
 commits."""
 from __future__ import annotations
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from lti_tool import audit
-from lti_tool.errors import Conflict, NotFound
-from lti_tool.people.models import District, DistrictAdmin, School, SchoolAdmin, User
+from lti_tool.db import utcnow
+from lti_tool.errors import Conflict, Forbidden, NotFound
+from lti_tool.people.models import CourseSchool, District, DistrictAdmin, School, SchoolAdmin, User
 
 
 def ensure_district(session: Session, *, slug: str, name: str, actor_user_id: int | None = None) -> District:
@@ -35,6 +36,37 @@ def ensure_school(session: Session, district: District, *, code: str, name: str,
 
 def schools_of(session: Session, district_id: int) -> list[School]:
     return list(session.scalars(select(School).where(School.district_id == district_id).order_by(School.name)))
+
+
+def upsert_person(session: Session, *, district_id: int, issuer: str, subject: str, name: str | None,
+                  email: str | None) -> User:
+    """The local person for a platform identity (issuer, subject), made on first sight. Name and email are
+    what the platform's privacy level shares (kept when a later launch leaves them out), never logged."""
+    user = session.scalar(select(User).where(User.issuer == issuer, User.subject == subject))
+    if user is None:
+        user = User(district_id=district_id, issuer=issuer, subject=subject)
+        session.add(user)
+    elif user.district_id != district_id:
+        raise Forbidden("This account belongs to another district on this server.",
+                        hint="The same issuer and subject are registered under two districts.")
+    user.name = (name or "").strip()[:200] or user.name
+    user.email = (email or "").strip()[:320] or user.email
+    user.last_seen_at = utcnow()
+    session.flush()
+    return user
+
+
+def school_for_course(session: Session, district_id: int, *, section_ids: tuple[str, ...] = (),
+                      course_ids: tuple[str, ...] = ()) -> int | None:
+    """The school a course is mapped to on the Schools page; a section's mapping wins over its course's,
+    and earlier ids over later ones. One query."""
+    keys = [("section", s) for s in section_ids] + [("course", c) for c in course_ids if c]
+    if not keys:
+        return None
+    found = {(kind, platform_id): school_id for kind, platform_id, school_id in session.execute(
+        select(CourseSchool.kind, CourseSchool.platform_id, CourseSchool.school_id).where(
+            CourseSchool.district_id == district_id, tuple_(CourseSchool.kind, CourseSchool.platform_id).in_(keys)))}
+    return next((found[key] for key in keys if key in found), None)
 
 
 def designations(session: Session, *, user_id: int, district_id: int, school_id: int | None) -> tuple[bool, bool]:

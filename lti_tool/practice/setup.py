@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from lti_tool import audit
 from lti_tool.errors import BadRequest
 from lti_tool.lti import registry
-from lti_tool.lti.models import CourseSchool, Registration
-from lti_tool.people.models import District, SchoolAdmin, User
+from lti_tool.lti.models import Registration
+from lti_tool.people.models import CourseSchool, District, SchoolAdmin, User
 from lti_tool.people.service import ensure_school, set_district_admin
 from lti_tool.practice import personas as people
 from lti_tool.practice.platform import CLIENT_ID, DEPLOYMENT_ID, GRANTED_SCOPES, issuer

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.db import session_scope
-from lti_tool.lti.models import CourseSchool, Deployment, LaunchRecord, Registration
-from lti_tool.people.models import District, School, SchoolAdmin, User
+from lti_tool.lti.models import Deployment, LaunchRecord, Registration
+from lti_tool.people.models import CourseSchool, District, School, SchoolAdmin, User
 from lti_tool.practice import personas as people
 from tests.support.platform import set_cookie_headers
 

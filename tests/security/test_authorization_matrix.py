@@ -139,8 +139,7 @@ def _world(session) -> World:
 def _row_counts(session) -> dict[str, int]:
     """Rows a refused request must not have added or removed (audit events record every change)."""
     from lti_tool.catalog.models import MicroCredential, Stack
-    from lti_tool.lti.models import CourseSchool
-    from lti_tool.people.models import DistrictAdmin, SchoolAdmin
+    from lti_tool.people.models import CourseSchool, DistrictAdmin, SchoolAdmin
 
     session.expire_all()
     models = (AuditEvent, SchoolOffering, MicroCredential, Stack, CourseSchool, SchoolAdmin, DistrictAdmin)
