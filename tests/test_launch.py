@@ -142,7 +142,8 @@ def test_bad_launches_are_4xx_pages_for_it_and_store_no_user(client, session, si
 
 
 def test_a_refused_launch_can_be_retried_with_a_good_token(client, session, signer, canvas):
-    """A refusal rolls back: the state is not burnt by a token that failed verification."""
+    """A genuinely signed token refused for its claims (here: expired) leaves the state usable; only a token
+    whose signature fails spends it (tests/security/test_launch_hardening.py)."""
     query = login(client, signer)
     bad = signer.claims(query["nonce"], exp=1_700_000_000, iat=1_699_999_000)
     assert client.post("/lti/launch", base_url=BASE, data={"id_token": signer.sign(bad), "state": query["state"]}).status_code == 400

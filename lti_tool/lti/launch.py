@@ -6,7 +6,12 @@ What the project adds to pylti1p3's ``MessageLaunch``:
   consumed in one conditional UPDATE, so a replayed launch is refused even across workers;
 - the audience is checked by PyJWT against the registration's client_id (an unknown audience is a 4xx);
 - the platform's JWKS is cached on the registration and refetched only for an unknown ``kid``;
-- validated claims are stored in ``lti_launch`` (shared by every worker), never in a per-process cache.
+- validated claims are stored in ``lti_launch`` (shared by every worker), never in a per-process cache;
+- what must hold even when the launch is refused (the JWKS refetch throttle, a state spent by a token whose
+  signature failed, the login rate-limit counter) is written in its own short transaction, since a 4xx rolls
+  the request's transaction back;
+- login parameters have length caps and claims are checked for shape (``check_claims``), so nothing a
+  platform or a forger sends becomes a 500 or an over-long value in a column.
 """
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -27,14 +33,17 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import select, update
+from sqlalchemy import case, delete, insert, literal, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool import http
 from lti_tool.errors import BadRequest, Forbidden, MicrocredError, NotAuthenticated
-from lti_tool.db import utcnow
+from lti_tool.db import UTCDateTime, utcnow
 from lti_tool.lti import registry
-from lti_tool.lti.models import LoginState, Registration
+from lti_tool.lti.models import LoginState, RateLimit, Registration
 from lti_tool.lti.toolconf import DbToolConf, ToolRegistration
 
 log = logging.getLogger(__name__)
@@ -67,18 +76,68 @@ class StateUnbound(LaunchError):
     message = "Your browser blocked the cookie Microcred needs inside Canvas."
 
 
+class TooManyLogins(LaunchError):
+    status, code = 429, "too_many_logins"
+    message = "Too many sign-ins from your network right now. Please wait a minute and open Microcred again."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(hint=f"More OIDC logins from this address than the limit allows; retry after {retry_after} s.")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class LoginRedirect:
     auth_url: str
     state: str
     storage_target: str | None
     storage_secret: str | None
+    platform_origin: str
 
 
 # --- login ---------------------------------------------------------------------------------------------
 
-def begin_login(session: Session, params: dict[str, str], launch_url: str) -> LoginRedirect:
-    """Handle an OIDC third-party-initiated login (GET or POST) and make the redirect to the platform."""
+# Longest value accepted for each login parameter (Canvas's are far shorter: its lti_message_hint, a JWT, is
+# the longest). Anything longer is refused before it is stored or sent on in the redirect.
+LOGIN_PARAM_LIMITS = {
+    "iss": 255, "client_id": 255, "lti_deployment_id": 255, "deployment_id": 255, "login_hint": 1024,
+    "lti_message_hint": 4096, "target_link_uri": 2048, "lti_storage_target": 100, "canvas_region": 64,
+    "canvas_environment": 64, "lti1p3_new_window": 8,
+}
+OTHER_PARAM_LIMIT = 2048
+MAX_LOGIN_PARAMS = 40
+
+
+def check_login_params(params: dict[str, str]) -> None:
+    """Refuse a login whose parameters are too many or too long; the hint names the parameter, not its value."""
+    if len(params) > MAX_LOGIN_PARAMS:
+        raise LaunchError("The login request from the LMS is not valid.",
+                          hint=f"The OIDC login request carries more than {MAX_LOGIN_PARAMS} parameters.")
+    for name, value in params.items():
+        limit = LOGIN_PARAM_LIMITS.get(name, OTHER_PARAM_LIMIT)
+        if len(name) > 64 or len(value) > limit:
+            shown = f"'{name}'" if name in LOGIN_PARAM_LIMITS else "A parameter"
+            raise LaunchError("The login request from the LMS is not valid.",
+                              hint=f"{shown} of the OIDC login request is longer than {limit} characters.")
+
+
+def platform_origin(registration: Registration) -> str:
+    """The origin of the platform's OIDC authorization endpoint: Platform Storage messages go to it and only
+    its answers count (Canvas serves its ``post_message_forwarding`` frame from there, sso.canvaslms.com)."""
+    url = urlsplit(registration.auth_login_url)
+    scheme, host = url.scheme.lower(), (url.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"https": 443, "http": 80}.get(scheme)
+    return f"{scheme}://{host}" + (f":{url.port}" if url.port and url.port != default else "")
+
+
+def begin_login(session: Session, params: dict[str, str], launch_url: str, *,
+                platform_storage: bool = True) -> LoginRedirect:
+    """Handle an OIDC third-party-initiated login (GET or POST) and make the redirect to the platform.
+
+    ``platform_storage=False`` (the browser says the login is not in a frame) ignores ``lti_storage_target``:
+    the state is then bound by its cookie only."""
+    check_login_params(params)
     issuer = params.get("iss", "").strip()
     login_hint = params.get("login_hint", "").strip()
     if not issuer or not login_hint:
@@ -92,11 +151,9 @@ def begin_login(session: Session, params: dict[str, str], launch_url: str) -> Lo
                                "Register it with 'flask --app wsgi platform add' or Dynamic Registration.")
     deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
     if deployment_id and registry.find_deployment(session, registration, deployment_id) is None:
-        raise LaunchError("This installation of Microcred is not registered.",
-                          hint=f"Deployment {deployment_id} is not registered for client_id {registration.client_id}: "
-                               f"'flask --app wsgi platform add-deployment {registration.id} {deployment_id}'.")
+        raise LaunchError("This installation of Microcred is not registered.", hint=_unknown_deployment(deployment_id))
 
-    storage_target = params.get("lti_storage_target") or None
+    storage_target = (params.get("lti_storage_target") or None) if platform_storage else None
     state = LoginState(
         state=secrets.token_urlsafe(24), nonce=secrets.token_urlsafe(24), registration_id=registration.id,
         storage_target=storage_target, storage_secret=secrets.token_urlsafe(24) if storage_target else None,
@@ -115,7 +172,49 @@ def begin_login(session: Session, params: dict[str, str], launch_url: str) -> Lo
         auth_params["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in registration.auth_login_url else "?"
     return LoginRedirect(registration.auth_login_url + separator + urlencode(auth_params), state.state,
-                         storage_target, state.storage_secret)
+                         storage_target, state.storage_secret, platform_origin(registration))
+
+
+def _unknown_deployment(deployment_id: str) -> str:
+    """A hint for IT that names the deployment sent, never the registration's own ids (the page is anonymous)."""
+    return (f"Deployment {deployment_id} is not registered with Microcred for this platform's client_id: add it "
+            "with 'flask --app wsgi platform add-deployment <registration> <deployment id>' "
+            "('flask --app wsgi platform list' shows the registrations).")
+
+
+def count_login(bind: Engine | Connection, client_key: str, *, limit: int, window: timedelta) -> int:
+    """Count one login for ``client_key`` in a fixed window shared by every worker; return 0 when it is within
+    ``limit``, else the seconds until the window ends (for ``Retry-After``).
+
+    The counter is committed in its own short transaction, so it holds even when the request is refused and
+    rolled back. The update is atomic (``hits = hits + 1``, or a reset when the window is over); the first hit
+    inserts the row inside a SAVEPOINT, and a concurrent first insert (IntegrityError) falls back to the update.
+    """
+    now = utcnow()
+    stamp = literal(now, UTCDateTime())
+    expired = RateLimit.window_start <= now - window
+    bump = (update(RateLimit).where(RateLimit.key == client_key)
+            .values(hits=case((expired, 1), else_=RateLimit.hits + 1),
+                    window_start=case((expired, stamp), else_=RateLimit.window_start))
+            .returning(RateLimit.hits, RateLimit.window_start))
+    with Session(bind=bind) as side, side.begin():
+        row = side.execute(bump).first()
+        if row is None:
+            try:
+                with side.begin_nested():
+                    side.execute(insert(RateLimit).values(key=client_key, window_start=now, hits=1))
+                row = (1, now)
+            except IntegrityError:  # another worker inserted it first
+                row = side.execute(bump).first()
+    hits, window_start = row
+    if hits <= limit:
+        return 0
+    return max(1, math.ceil((window_start + window - now).total_seconds()))
+
+
+def purge_rate_limits(session: Session, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete counters whose window ended long ago (for ``flask lti purge``)."""
+    return session.execute(delete(RateLimit).where(RateLimit.window_start < utcnow() - older_than)).rowcount
 
 
 # --- launch --------------------------------------------------------------------------------------------
@@ -149,29 +248,58 @@ class ToolLaunch(MessageLaunch):
     def _get_request_param(self, key: str) -> str:
         return self.form.get(key, "")
 
+    def validate(self) -> "ToolLaunch":
+        """pylti1p3's steps, reordered: nothing is written in the request's transaction before the signature
+        holds (the writes that must survive a refusal use their own short transactions, which on SQLite must
+        not wait on the request's lock); claim shapes are checked right after the signature; the state and
+        nonce are consumed last."""
+        self._validated = True
+        try:
+            (self.validate_state().validate_jwt_format().validate_nonce().validate_registration()
+             .validate_jwt_signature().validate_claims().validate_deployment().validate_message()
+             .consume_state())
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
     def validate_state(self) -> "ToolLaunch":
         state_value = self.form.get("state") or ""
-        row = self.db.scalar(select(LoginState).where(LoginState.state == state_value)) if state_value else None
+        row = None
+        if state_value and len(state_value) <= 100:
+            row = self.db.scalar(select(LoginState).where(LoginState.state == state_value))
         if row is None:
             raise LaunchError("This launch does not match a login from this browser.",
                               hint="The 'state' is missing or unknown. Open the tool again from the LMS.")
         if row.used_at is not None:
-            raise LaunchReplayed(hint="The state of this launch was already consumed (replayed or double-posted).")
+            raise LaunchReplayed(hint="The state of this launch was already consumed (replayed, double-posted, "
+                                      "or spent by a token whose signature failed).")
         if row.expires_at < utcnow():
             raise LaunchError("This launch took too long. Please open Microcred again from your course.",
                               hint="The login state expired after 10 minutes.")
         self.login_state = row
-        if self.state_cookie and hmac.compare_digest(self.state_cookie, row.state):
+        if self.state_cookie and hmac.compare_digest(self.state_cookie.encode(), row.state.encode()):
             return self
         secret = self.form.get("lti_storage_secret")
-        if row.storage_secret and secret and hmac.compare_digest(secret, row.storage_secret):
+        if row.storage_secret and secret and hmac.compare_digest(secret.encode(), row.storage_secret.encode()):
             return self
         raise StateUnbound(hint="No state cookie reached the tool and Platform Storage did not confirm the login.")
 
+    def validate_jwt_format(self) -> "ToolLaunch":
+        super().validate_jwt_format()
+        if not isinstance(self._jwt.get("header"), dict) or not isinstance(self._jwt.get("body"), dict):
+            raise LaunchError(hint="The launch is malformed: the id_token's header and body must be JSON objects.")
+        return self
+
     def validate_nonce(self) -> "ToolLaunch":
+        """Check the nonce against the login; it is consumed, with the state, once everything holds."""
         nonce = self._get_jwt_body().get("nonce")
         if not nonce or self.login_state is None or not hmac.compare_digest(str(nonce), self.login_state.nonce):
             raise LaunchError(hint="The id_token's nonce does not match the login it answers.")
+        return self
+
+    def consume_state(self) -> "ToolLaunch":
+        """Spend the state and nonce in one conditional UPDATE: of two concurrent posts only one wins."""
         consumed = self.db.execute(
             update(LoginState).where(LoginState.id == self.login_state.id, LoginState.used_at.is_(None))
             .values(used_at=utcnow())
@@ -187,10 +315,11 @@ class ToolLaunch(MessageLaunch):
         client_id = body.get("azp") or (audiences[0] if len(audiences) == 1 else None)
         if not isinstance(client_id, str) or client_id not in audiences:
             raise LaunchError(hint="The id_token's audience does not name one client_id (set 'azp' with several).")
-        row = registry.find_registration(self.db, str(body.get("iss", "")), client_id)
+        issuer = body.get("iss")
+        row = registry.find_registration(self.db, issuer, client_id) if isinstance(issuer, str) else None
         if row is None or (self.login_state is not None and row.id != self.login_state.registration_id):
             raise LaunchError("This LMS is not registered with Microcred.",
-                              hint=f"No registration for issuer {body.get('iss')} and client_id {client_id}.")
+                              hint=f"No registration for issuer {_shown(issuer)} and client_id {_shown(client_id)}.")
         self.registration_row = row
         self._registration = DbToolConf(self.db).wrap(row)
         return self
@@ -200,35 +329,73 @@ class ToolLaunch(MessageLaunch):
         return self.registration_row.client_id
 
     def get_public_key(self):
-        """The platform key for this token's kid, from the cached JWKS; refetched once for an unknown kid."""
+        """The platform key for this token's kid, from the cached JWKS; refetched for an unknown kid at most
+        once per ``JWKS_REFRESH_MIN_INTERVAL`` across every worker (see ``_refresh_key_set``)."""
         assert self.registration_row is not None
         header = self._jwt.get("header", {})
         kid, alg = header.get("kid"), header.get("alg")
-        if not kid or alg != "RS256":
+        if not isinstance(kid, str) or not kid or alg != "RS256":
             raise LaunchError(hint="The id_token must be signed with RS256 and name its key ('kid').")
-        row = self.registration_row
-        key = _find_key(row.key_set, kid)
-        recently = row.key_set_fetched_at and utcnow() - row.key_set_fetched_at < JWKS_REFRESH_MIN_INTERVAL
-        if key is None and not recently:
-            row.key_set = fetch_platform_jwks(row.key_set_url, self._requests_session)
-            row.key_set_fetched_at = utcnow()
-            self.db.flush()
-            key = _find_key(row.key_set, kid)
+        key = _find_key(self.registration_row.key_set, kid)
         if key is None:
-            raise LaunchError(hint=f"The platform's key set at {row.key_set_url} has no key with kid {kid}.")
+            key = _find_key(self._refresh_key_set(), kid)
+        if key is None:
+            raise LaunchError(hint=f"The platform's key set has no key with kid {_shown(kid)} (the tool refetches "
+                                   f"it at most every {int(JWKS_REFRESH_MIN_INTERVAL.total_seconds())} seconds).")
         return jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key)), "RS256"
 
+    def _refresh_key_set(self) -> dict | None:
+        """Fetch the platform's JWKS if no worker did within the interval; None when throttled.
+
+        The throttle is claimed with a conditional UPDATE committed in its own transaction before the fetch, so
+        it holds when this launch is refused (its transaction rolls back) and when workers race."""
+        row = self.registration_row
+        now = utcnow()
+        with Session(bind=self.db.get_bind()) as side, side.begin():
+            claimed = side.execute(
+                update(Registration).where(Registration.id == row.id, or_(
+                    Registration.key_set_fetched_at.is_(None),
+                    Registration.key_set_fetched_at <= now - JWKS_REFRESH_MIN_INTERVAL))
+                .values(key_set_fetched_at=now)).rowcount
+        if claimed != 1:
+            return None
+        key_set = fetch_platform_jwks(row.key_set_url, self._requests_session)
+        with Session(bind=self.db.get_bind()) as side, side.begin():
+            side.execute(update(Registration).where(Registration.id == row.id).values(key_set=key_set))
+        set_committed_value(row, "key_set", key_set)  # what the database holds now; nothing to flush
+        set_committed_value(row, "key_set_fetched_at", now)
+        return key_set
+
+    def _spend_state(self) -> None:
+        """Mark the login state used, committed at once: a token whose signature failed burns its state, so
+        one login cannot carry unlimited forgeries (each possibly a JWKS fetch)."""
+        if self.login_state is None:
+            return
+        with Session(bind=self.db.get_bind()) as side, side.begin():
+            side.execute(update(LoginState).where(LoginState.id == self.login_state.id, LoginState.used_at.is_(None))
+                         .values(used_at=utcnow()))
+
     def validate_jwt_signature(self) -> "ToolLaunch":
-        public_key, alg = self.get_public_key()
         try:
+            public_key, alg = self.get_public_key()
             jwt.decode(self._get_id_token(), public_key, algorithms=[alg], audience=self.get_client_id(),
                        issuer=self.registration_row.issuer, leeway=CLOCK_LEEWAY,
                        options={"require": ["exp", "iat", "aud", "iss", "sub", "nonce"]})
-        except jwt.ExpiredSignatureError as error:
+        except (LaunchError, jwt.DecodeError, jwt.InvalidAlgorithmError, jwt.InvalidKeyError) as error:
+            # No valid platform signature: whoever posted this cannot retry with the same state.
+            self._spend_state()
+            if isinstance(error, LaunchError):
+                raise
+            raise LaunchError(hint=f"The id_token failed verification: {error}.") from error
+        except jwt.ExpiredSignatureError as error:  # genuinely signed: the state stays usable
             raise LaunchError("This launch has expired. Please open Microcred again from your course.",
                               hint="The id_token's 'exp' is in the past; check the server clock.") from error
         except jwt.InvalidTokenError as error:
             raise LaunchError(hint=f"The id_token failed verification: {error}.") from error
+        return self
+
+    def validate_claims(self) -> "ToolLaunch":
+        check_claims(self._get_jwt_body())
         return self
 
     def validate_deployment(self) -> "ToolLaunch":
@@ -236,24 +403,101 @@ class ToolLaunch(MessageLaunch):
         if not isinstance(deployment_id, str) or registry.find_deployment(self.db, self.registration_row,
                                                                           deployment_id) is None:
             raise LaunchError("This installation of Microcred is not registered.",
-                              hint=f"Deployment {deployment_id!r} is not registered for client_id "
-                                   f"{self.registration_row.client_id}: 'flask --app wsgi platform add-deployment "
-                                   f"{self.registration_row.id} {deployment_id}'.")
+                              hint=_unknown_deployment(repr(deployment_id)))
         return self
 
     def save_launch_data(self) -> "ToolLaunch":
         return self  # the caller stores a LaunchRecord once the user is known
 
     def claims(self) -> dict[str, Any]:
+        """The validated claims; ``check_claims`` has made each known claim the type it should be."""
         return self._get_jwt_body()
 
     def tool_registration(self) -> ToolRegistration:
         return self._registration  # type: ignore[return-value]
 
 
+def _shown(value: Any, limit: int = 100) -> str:
+    """A value from the request for a hint: repr'd, and cut short so a long one does not fill the page."""
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --- claim shapes ----------------------------------------------------------------------------------------
+
+CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+_Str, _StrList, _Scalar = "string", "list of strings", "scalar"
+# claim: (expected shape, longest length or None, sub-fields of an object) — null counts as absent.
+# Lengths: the LTI spec caps sub, context and resource link ids at 255 characters (user_account.subject too).
+_SHAPES: dict[str, tuple[Any, int | None, dict[str, tuple[Any, int | None]]]] = {
+    "iss": (_Str, 255, {}), "sub": (_Str, 255, {}), "azp": (_Str, 255, {}), "nonce": (_Str, 255, {}),
+    "given_name": (_Str, None, {}), "family_name": (_Str, None, {}), "locale": (_Str, None, {}),
+    "name": (_Str, None, {}), "email": (_Str, None, {}),
+    CLAIM + "message_type": (_Str, 100, {}), CLAIM + "version": (_Str, 20, {}),
+    CLAIM + "deployment_id": (_Str, 255, {}), CLAIM + "target_link_uri": (_Str, None, {}),
+    CLAIM + "roles": (_StrList, None, {}), CLAIM + "role_scope_mentor": (_StrList, None, {}),
+    CLAIM + "context": (dict, None, {"id": (_Str, 255), "label": (_Str, None), "title": (_Str, None),
+                                     "type": (_StrList, None)}),
+    CLAIM + "resource_link": (dict, None, {"id": (_Str, 255), "title": (_Str, None), "description": (_Str, None)}),
+    CLAIM + "custom": (dict, None, {}), CLAIM + "launch_presentation": (dict, None, {}),
+    CLAIM + "tool_platform": (dict, None, {}), CLAIM + "lis": (dict, None, {}),
+    CLAIM_DEEP_LINKING: (dict, None, {"deep_link_return_url": (_Str, None), "accept_types": (_StrList, None),
+                                      "accept_presentation_document_targets": (_StrList, None),
+                                      "accept_multiple": (_Scalar, None), "title": (_Str, None),
+                                      "text": (_Str, None), "data": (_Str, None)}),
+    CLAIM_AGS: (dict, None, {"lineitems": (_Str, None), "lineitem": (_Str, None), "scope": (_StrList, None)}),
+    CLAIM_NRPS: (dict, None, {"context_memberships_url": (_Str, None)}),
+}
+NAME_MAX, EMAIL_MAX = 200, 320  # user_account.name and .email
+
+
+def _fits(value: Any, shape: Any) -> bool:
+    if shape is _Str:
+        return isinstance(value, str)
+    if shape is _StrList:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if shape is _Scalar:
+        return isinstance(value, (str, bool, int, float))
+    return isinstance(value, shape)
+
+
+def check_claims(body: dict[str, Any]) -> None:
+    """Refuse a launch whose known claims have the wrong type or an over-long id (a 400 naming the claim, never
+    its value); afterwards each known claim can be read as its type. ``name`` over 200 characters is cut to 200
+    and ``email`` over 320 dropped (a teacher's launch is not refused for them); ``custom`` values must be
+    scalars (Canvas sends strings)."""
+    def malformed(claim: str, why: str) -> LaunchError:
+        return LaunchError(hint=f"The id_token's '{claim}' claim is malformed: {why}.")
+
+    for claim, (shape, longest, fields) in _SHAPES.items():
+        value = body.get(claim)
+        if value is None:
+            continue
+        if not _fits(value, shape):
+            raise malformed(claim, f"expected {'an object' if shape is dict else 'a ' + shape}")
+        if longest is not None and len(value) > longest:
+            raise malformed(claim, f"longer than {longest} characters")
+        for name, (field_shape, field_longest) in fields.items():
+            field = value.get(name)
+            if field is None:
+                continue
+            if not _fits(field, field_shape):
+                raise malformed(f"{claim}.{name}", f"expected a {field_shape}")
+            if field_longest is not None and len(field) > field_longest:
+                raise malformed(f"{claim}.{name}", f"longer than {field_longest} characters")
+    custom = body.get(CLAIM + "custom") or {}
+    if not all(isinstance(v, (str, bool, int, float)) or v is None for v in custom.values()):
+        raise malformed(CLAIM + "custom", "its values must be strings")
+    if isinstance(body.get("name"), str) and len(body["name"]) > NAME_MAX:
+        body["name"] = body["name"][:NAME_MAX]
+    if isinstance(body.get("email"), str) and len(body["email"]) > EMAIL_MAX:
+        del body["email"]
+
+
 def _find_key(key_set: dict | None, kid: str) -> dict | None:
     for key in (key_set or {}).get("keys", []):
-        if key.get("kid") == kid and key.get("alg", "RS256") == "RS256":
+        if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", "RS256") == "RS256":
             return key
     return None
 
@@ -266,9 +510,10 @@ def fetch_platform_jwks(url: str, client: requests.Session | None = None) -> dic
         key_set = response.json()
     except (requests.RequestException, ValueError) as error:
         raise LaunchError("Microcred could not check this launch with your LMS right now.",
-                          hint=f"Fetching the platform key set {url} failed: {type(error).__name__}.") from error
+                          hint=f"Fetching the platform key set (its registered key set URL) failed: "
+                               f"{type(error).__name__}.") from error
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
-        raise LaunchError(hint=f"The platform key set at {url} is not a JWKS.")
+        raise LaunchError(hint="The platform's key set (at its registered key set URL) is not a JWKS.")
     return key_set
 
 
@@ -299,4 +544,5 @@ def state_cookie_name(state: str) -> str:
 
 
 __all__ = ["BadRequest", "Forbidden", "LaunchError", "LaunchReplayed", "LoginRedirect", "NotAuthenticated",
-           "StateUnbound", "ToolLaunch", "begin_login", "state_cookie_name", "validate_launch"]
+           "StateUnbound", "TooManyLogins", "ToolLaunch", "begin_login", "check_claims", "count_login",
+           "platform_origin", "state_cookie_name", "validate_launch"]

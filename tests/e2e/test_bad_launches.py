@@ -81,8 +81,12 @@ def test_a_token_signed_by_an_unpublished_key_is_refused(demo, browser, practice
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     refused(browser.post_launch({**fields, "id_token": resign(fields["id_token"], stranger, "kid-never-published")}),
             400, "kid-never-published")
+    # A token whose signature failed spends its login: the genuine token cannot follow it.
+    refused(browser.post_launch(fields), 403, "already used")
+    fields = browser.authorize("teacher")
     bad = resign(fields["id_token"], stranger, practice.key().kid)  # a published kid, the wrong key
     refused(browser.post_launch({**fields, "id_token": bad}), 400, "Signature verification failed")
+    refused(browser.post_launch(fields), 403, "already used")
 
 
 def test_a_replayed_launch_is_refused(demo, browser, practice):
