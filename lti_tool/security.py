@@ -6,12 +6,14 @@ Body size: ``MAX_CONTENT_LENGTH`` (1 MiB) holds everywhere; an upload endpoint r
 that declares none (chunked) is read by Werkzeug no further than the limit.
 
 Framing: Canvas frames the tool from the institution's own site (``https://district.instructure.com``, or a
-vanity domain), not from its issuer ``https://canvas.instructure.com``. What is stored today names the issuer
-and the login endpoint, so the allowed ancestors are: this site; each registration's issuer and login
-origins (a self-hosted Canvas, Moodle or the stand-in test platforms frame from their issuer's site); for a
-registration with Instructure's cloud issuer, ``https://*.instructure.com``; the ``FRAME_ANCESTORS`` setting
-(a Canvas on the district's own domain); and, when the practice LMS is on, this server under its loopback
-names. Never plain http in production. The list is read at most once per ``FRAME_ANCESTORS_TTL`` seconds.
+vanity domain), not from its issuer ``https://canvas.instructure.com``. The allowed ancestors are: this site;
+each registration's issuer and login origins (a self-hosted Canvas, Moodle or the stand-in test platforms
+frame from their issuer's site); the origins of the roster and gradebook services of every course launched
+from (stored per course: the platform's own site, vanity domains included); for a registration with
+Instructure's cloud issuer, ``https://*.instructure.com`` (a first launch, or the Platform Storage login page,
+comes before any course is stored); the ``FRAME_ANCESTORS`` setting; and, when the practice LMS is on, this
+server under its loopback names. Never plain http in production. The list is read at most once per
+``FRAME_ANCESTORS_TTL`` seconds.
 """
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ def _loopback_aliases(base_url: str) -> list[str]:
 
 
 def _registered_origins(app: Flask) -> set[str]:
-    from lti_tool.lti.models import Registration
+    from lti_tool.lti.models import CourseContext, Registration
 
     origins: set[str] = set()
     with app.extensions["db_engine"].connect() as connection:
@@ -88,6 +90,10 @@ def _registered_origins(app: Flask) -> set[str]:
             origins.update(o for o in (_origin(issuer), _origin(login_url)) if o)
             if issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS:
                 origins.add(CANVAS_CLOUD_FRAMES)
+        # A launched course's roster and gradebook live on the platform's own site, the one that frames us.
+        services = select(CourseContext.line_items_url, CourseContext.memberships_url).distinct()
+        for row in connection.execute(services):
+            origins.update(o for o in map(_origin, row) if o)
     return origins
 
 

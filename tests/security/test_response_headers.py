@@ -33,6 +33,21 @@ def test_frame_ancestors_are_this_site_and_the_registered_platforms(app, client,
     assert "https:" not in ancestors and not any(a.startswith("http://") for a in ancestors)
 
 
+def test_the_site_of_each_launched_courses_services_may_frame_the_tool(app, client, session):
+    """Canvas on a district's own domain: its launches name the roster and gradebook there."""
+    from lti_tool.lti.models import CourseContext
+
+    registration = factories.platform(session, factories.district(session))
+    session.add(CourseContext(district_id=registration.district_id, registration_id=registration.id,
+                              deployment_id="1:deploy", context_id="ctx-7",
+                              line_items_url="https://canvas.district.org/api/lti/courses/7/line_items",
+                              memberships_url="https://canvas.district.org/api/lti/courses/7/names_and_roles"))
+    session.add(CourseContext(district_id=registration.district_id, registration_id=registration.id,
+                              deployment_id="1:deploy", context_id="ctx-8"))  # no services named
+    session.commit()
+    assert "https://canvas.district.org" in _ancestors(client.get("/no/such/page"))
+
+
 def test_frame_ancestors_are_cached_briefly_and_can_be_refreshed(app, client, session):
     assert _ancestors(client.get("/no/such/page")) == ["'self'"]
     factories.platform(session, factories.district(session))
