@@ -81,11 +81,14 @@ def register():
     """LTI Dynamic Registration (Canvas: Developer Keys → + Developer Key → + LTI Registration → this URL)."""
     from lti_tool.lti import dynreg
 
+    config = current_app.config
+    limits = dynreg.Limits(deadline=float(config.get("REGISTRATION_DEADLINE_SECONDS", dynreg.Limits.deadline)),
+                           max_bytes=int(config.get("REGISTRATION_MAX_RESPONSE_BYTES", dynreg.Limits.max_bytes)))
     registration = dynreg.register(
         db.session(), outbound.session(), config_url=request.args.get("openid_configuration", ""),
-        token=request.args.get("registration_token", ""), base=current_app.config["TOOL_BASE_URL"],
-        invite=request.args.get("invite"), secret=current_app.config["SECRET_KEY"],
-        production=current_app.config["ENV"] == "production")
+        token=request.args.get("registration_token", ""), base=config["TOOL_BASE_URL"],
+        invite=request.args.get("invite"), secret=config["SECRET_KEY"], production=config["ENV"] == "production",
+        limits=limits)
     return render_template("install/registered.html", registration=registration,
                            missing_scopes=missing_scopes(registration))
 

@@ -4,7 +4,9 @@ Deployment ids are matched exactly, never as substrings. Every registration belo
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -37,9 +39,40 @@ def _canvas(env: str) -> PlatformEndpoints:
 CANVAS = {env: _canvas(env) for env in ("production", "beta", "test")}
 
 
-def _require_https(label: str, url: str) -> None:
-    if not url.startswith("https://") and not url.startswith("http://localhost") and not url.startswith("http://127.0.0.1"):
-        raise BadRequest(f"{label} must be an https:// URL, not {url!r}.")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# host[:port] or [IPv6][:port], nothing else: urlsplit reads "http://[::1].evil.example" as host ::1.
+NETLOC = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^\[\]@:/?#\s]+)(?::\d{1,5})?")
+# The widths of the columns they are stored in.
+MAX_URL_LENGTH, MAX_ISSUER_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH = 500, 255, 255, 200
+
+
+def _production() -> bool:
+    """Whether the running app is in production; without an app, assume it is (the strict rules)."""
+    from flask import current_app, has_app_context
+
+    return not has_app_context() or current_app.config.get("ENV") == "production"
+
+
+def _require_https(label: str, url: str, *, production: bool) -> None:
+    """An https URL with a host and no user name or password; plain http only to exactly localhost,
+    127.0.0.1 or ::1, and never in production. Parsed, so ``http://localhost.evil.example`` and
+    ``http://localhost@evil.example`` are what they are: other hosts."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        host = None
+    if host and NETLOC.fullmatch(parts.netloc) and (
+            parts.scheme == "https" or (parts.scheme == "http" and not production and host in LOOPBACK_HOSTS)):
+        return
+    allowed = "an https:// URL" if production else "an https:// URL (or http:// to localhost)"
+    raise BadRequest(f"{label} must be {allowed} with a host and no user name or password, not {url!r}.")
+
+
+def _require_length(label: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise BadRequest(f"{label} is too long ({len(value)} characters; at most {limit}).")
 
 
 def resolve_district(session: Session, slug: str | None) -> District:
@@ -59,12 +92,19 @@ def resolve_district(session: Session, slug: str | None) -> District:
 
 
 def add_platform(session: Session, *, district: District, name: str, endpoints: PlatformEndpoints, client_id: str,
-                 deployment_ids: list[str] | tuple[str, ...] = (), scopes: list[str] | None = None) -> Registration:
+                 deployment_ids: list[str] | tuple[str, ...] = (), scopes: list[str] | None = None,
+                 production: bool | None = None) -> Registration:
+    """Register a platform in a district (audited). ``production`` decides whether loopback http endpoints are
+    allowed; by default the running app's environment (no app: production)."""
+    production = _production() if production is None else production
     for label, url in (("issuer", endpoints.issuer), ("auth login URL", endpoints.auth_login_url),
                        ("auth token URL", endpoints.auth_token_url), ("key set URL", endpoints.key_set_url)):
-        _require_https(label, url)
+        _require_https(label, url, production=production)
+        _require_length(label, url, MAX_ISSUER_LENGTH if label == "issuer" else MAX_URL_LENGTH)
     if not client_id.strip():
         raise BadRequest("client_id is required.")
+    _require_length("client_id", client_id.strip(), MAX_ID_LENGTH)
+    _require_length("name", name, MAX_NAME_LENGTH)
     if find_registration(session, endpoints.issuer, client_id) is not None:
         raise Conflict(f"A platform with issuer {endpoints.issuer} and client_id {client_id} is already registered.",
                        hint="Use 'platform add-deployment' to add a deployment to it.")
@@ -86,6 +126,7 @@ def add_deployment(session: Session, registration: Registration, deployment_id: 
     deployment_id = deployment_id.strip()
     if not deployment_id:
         raise BadRequest("deployment_id is required.")
+    _require_length("deployment_id", deployment_id, MAX_ID_LENGTH)
     existing = find_deployment(session, registration, deployment_id)
     if existing is not None:
         return existing

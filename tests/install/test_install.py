@@ -6,18 +6,18 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.audit.models import AuditEvent
-from lti_tool.lti import keys
 from lti_tool.lti.cli import TOOL_SCOPES
-from lti_tool.lti.dynreg import RegistrationError, check_url, make_invite
+from lti_tool.lti.dynreg import RegistrationError, check_url
 from lti_tool.lti.install import developer_key, granted_scopes, missing_scopes, scopes_named_in
-from lti_tool.lti.models import Deployment, Registration
+from lti_tool.lti.models import Registration
 from tests.install.fake_registration import FakeCanvasRegistration, registration_errors
+from tests.install.support import BASE, canvas, district, tool_jwks  # noqa: F401 - fixtures
+from tests.install.support import invite as _invite, register as _register, stored as _stored, text as _text
 from tests.support import factories
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-BASE = "https://tool.test"
 
 
 # --- the developer-key JSON ----------------------------------------------------------------------------
@@ -72,53 +72,6 @@ def test_canvas_json_follows_the_configured_base_url(make_app, db_url):
 def test_the_template_always_renders_valid_json():
     key = developer_key('https://odd.example/"quoted"\\path')
     assert key["oidc_initiation_url"] == 'https://odd.example/"quoted"\\path/lti/login'
-
-
-# --- Dynamic Registration: fixtures and helpers -----------------------------------------------------------
-
-@pytest.fixture
-def district(session):
-    found = factories.district(session)
-    keys.current_key(session)
-    session.commit()
-    return found
-
-
-@pytest.fixture
-def tool_jwks(client, district):
-    """What the tool serves at its jwks_uri, which Canvas fetches to check the tool's client assertions."""
-    served = {f"{BASE}/lti/jwks": client.get("/lti/jwks").get_json()}
-    return lambda url: served[url]
-
-
-@pytest.fixture
-def canvas(tool_jwks):
-    fake = FakeCanvasRegistration(jwks_for=tool_jwks)
-    yield fake
-    fake.stop()
-
-
-def _invite(client, slug="lakeside"):
-    return make_invite(client.application.config["SECRET_KEY"], slug)
-
-
-def _register(client, canvas, *, token=None, existing=None, **query):
-    """The admin enters the registration URL in Canvas; Canvas frames it with its two parameters."""
-    config_url, minted = canvas.start_registration(existing_client_id=existing)
-    query = {"invite": _invite(client), "openid_configuration": config_url, "registration_token": token or minted,
-             **query}
-    return client.get("/lti/register", query_string={k: v for k, v in query.items() if v is not None})
-
-
-def _stored(session):
-    session.expire_all()
-    return (session.scalar(select(func.count()).select_from(Registration)),
-            session.scalar(select(func.count()).select_from(Deployment)),
-            session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("platform.%"))))
-
-
-def _text(response):
-    return response.text.replace("&#39;", "'").replace("&#34;", '"').replace("&amp;", "&")
 
 
 # --- Dynamic Registration: the path that works ------------------------------------------------------------
