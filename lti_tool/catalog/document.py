@@ -1,28 +1,31 @@
 """The catalog document: one JSON document per micro-credential or stack (``docs/catalog.schema.json``).
 
 ``parse`` validates a document (the JSON Schema, then the rules a schema cannot say: task criteria exist,
-the demonstrated level is in range), sanitizes its HTML, and returns typed objects; ``dump`` writes the
+the demonstrated level is in range, HTML within ``richtext``'s limits), sanitizes its HTML, and returns typed
+objects; ``dump`` writes the
 canonical form (fixed key order, two-space indent, a final newline), so export(import(x)) == x for any
 canonical x. Errors name the field and its line.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import nh3
 
+from lti_tool import inputs
 from lti_tool.catalog.jsonpos import describe, value_lines
+from lti_tool.catalog.richtext import ALLOWED_TAGS, problem as html_problem, sanitize  # noqa: F401 (re-exported)
 from lti_tool.errors import BadRequest
 
 FORMAT = "microcred-catalog/1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "catalog.schema.json"  # a link to docs/catalog.schema.json
-ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "a", "h3", "h4", "blockquote"}
 HTML_FIELDS_MC = ("competency", "key_method", "components", "research", "submission_criteria")
+MAX_JSON_DEPTH = 20  # a document nests 6 deep (tasks[].evidence[].questions[]); deeper is not a catalog document
 
 
 class DocumentError(BadRequest):
@@ -34,11 +37,6 @@ class DocumentError(BadRequest):
         self.problems = problems
         super().__init__(f"{source} was not imported: {problems[0]}" + (
             f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), hint="; ".join(problems[:10]))
-
-
-def sanitize(html: str) -> str:
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer",
-                     url_schemes={"https", "http", "mailto"})
 
 
 @dataclass(frozen=True)
@@ -137,9 +135,11 @@ def _validators() -> dict[str, jsonschema.protocols.Validator]:
 
 def parse_text(text: str, source: str = "document") -> McDocument | StackDocument:
     try:
-        data = json.loads(text)
+        data = inputs.load_json(text, max_depth=MAX_JSON_DEPTH)
     except json.JSONDecodeError as error:
         raise DocumentError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source)
+    except BadRequest as error:  # nesting, NaN, numbers too long: said before the schema or the line scanner recurses
+        raise DocumentError([f"not a catalog document: {error.message}"], source) from None
     return parse(data, source, lines=value_lines(text))
 
 
@@ -158,6 +158,12 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
     for error in sorted(validators[kind].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         problems.append(f"{where(path)}: {_plain(error)}")
+    if problems:
+        raise DocumentError(problems, source)
+    for path, html in _html_fields(data):  # before nh3 sees them: its time grows with size × nesting
+        found = html_problem(html)
+        if found:
+            problems.append(f"{where(path)}: {found}")
     if problems:
         raise DocumentError(problems, source)
     if data["kind"] == "stack":
@@ -202,12 +208,45 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
     return McDocument(clean["slug"], clean["version"], clean["title"], clean["summary"], clean)
 
 
+def _html_fields(data: dict[str, Any]):
+    if data["kind"] == "stack":
+        yield ("description",), data["description"]
+        return
+    for name in HTML_FIELDS_MC:
+        yield (name,), data[name]
+    for index, task in enumerate(data["tasks"]):
+        yield ("tasks", index, "instructions"), task["instructions"]
+
+
+_KINDS = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false",
+          "array": "a list", "object": "an object", "null": "null"}
+
+
 def _plain(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field(s)")
-    if error.validator == "required":
-        return error.message.replace("is a required property", "is required")
-    return error.message
+    """The schema's finding in plain words, never echoing a long value back (it may be megabytes)."""
+    rule, limit, value = error.validator, error.validator_value, error.instance
+    if rule == "additionalProperties":
+        return _short(error.message.replace("Additional properties are not allowed", "unknown field(s)"))
+    if rule == "required":
+        return _short(error.message.replace("is a required property", "is required"))
+    if rule == "type":
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{10,}", value.strip()):
+            return "is too large"
+        kinds = [limit] if isinstance(limit, str) else limit
+        return "must be " + " or ".join(_KINDS.get(kind, kind) for kind in kinds)
+    if rule == "maximum":
+        return f"must be {limit:,} or less"
+    if rule == "minimum":
+        return f"must be {limit:,} or more"
+    if rule == "maxLength":
+        return f"is {len(value):,} characters long; at most {limit:,}"
+    if rule == "maxItems":
+        return f"has {len(value):,} entries; at most {limit}"
+    return _short(error.message)
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[:limit] + "…"
 
 
 def dump(document: McDocument | StackDocument | dict[str, Any]) -> str:

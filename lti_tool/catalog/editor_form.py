@@ -1,7 +1,8 @@
 """The district editor's form ⇄ a catalog document.
 
 Field names are flat (``c0_l2_descriptor``, ``t1_e0_type``) so the form works without JavaScript; empty rows
-are dropped; numbers that do not parse are kept as text so the schema names the field in its error.
+are dropped; numbers that do not parse (letters, "²", more digits than a database integer holds) are kept as
+text so the schema names the field in its error.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import re
 from typing import Any, Mapping
 
 from lti_tool.catalog.document import FORMAT
+from lti_tool.errors import BadRequest
+from lti_tool.inputs import parse_int
 
 EVIDENCE_TYPES = ("file", "video", "link", "reflection", "form")
 GRADE_BANDS = ("K-5", "6-8", "9-12", "K-12")
@@ -21,10 +24,10 @@ def slugify(text: str) -> str:
 
 
 def _int(value: str | None) -> int | str | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    return int(value) if re.fullmatch(r"-?\d+", value) else value
+    try:
+        return parse_int(value, field="", default=None)
+    except BadRequest:
+        return value.strip()
 
 
 def _list(value: str | None, sep: str = ",") -> list[str]:
@@ -42,13 +45,15 @@ def _rows(value: str | None, names: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def _indexes(form: Mapping[str, str], pattern: str) -> list[int]:
+    """Row numbers in field names (``c3_title`` → 3): one or two ASCII digits, far more rows than a document
+    holds; other names, such as ``c²_title`` or a 5,000-digit row, are ignored."""
     return sorted({int(m.group(1)) for key in form for m in [re.fullmatch(pattern, key)] if m})
 
 
 def to_document(form: Mapping[str, str]) -> dict[str, Any]:
     get = lambda name: (form.get(name) or "").strip()  # noqa: E731
     criteria = []
-    for i in _indexes(form, r"c(\d+)_title"):
+    for i in _indexes(form, r"c([0-9]{1,2})_title"):
         title = get(f"c{i}_title")
         if not title:
             continue
@@ -58,12 +63,12 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
                          "description": get(f"c{i}_description"), "levels": levels,
                          "demonstrated_level": _int(get(f"c{i}_demonstrated")) if get(f"c{i}_demonstrated") else 0})
     tasks = []
-    for i in _indexes(form, r"t(\d+)_title"):
+    for i in _indexes(form, r"t([0-9]{1,2})_title"):
         title = get(f"t{i}_title")
         if not title:
             continue
         evidence = []
-        for k in _indexes(form, rf"t{i}_e(\d+)_label"):
+        for k in _indexes(form, rf"t{i}_e([0-9]{{1,2}})_label"):
             label = get(f"t{i}_e{k}_label")
             if not label:
                 continue

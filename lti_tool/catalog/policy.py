@@ -11,6 +11,8 @@ DEFAULTS: dict[str, Any] = {
     "window_days": None,      # days from start to submit; None = no limit
     "district_catalog_visible": False,  # teachers see the whole district catalog, not only their school's offer
 }
+# The range of each number (the schema's minimum and maximum say the same for an MC's own policy).
+LIMITS: dict[str, tuple[int, int]] = {"attempts": (1, 100), "cooldown_days": (0, 3650), "window_days": (1, 3650)}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@
     Question design,,Demonstrated,On target.,yes
 
 Rows of one criterion are consecutive and in order; ``demonstrated`` marks the threshold level ("yes").
-Errors name the line. The result is the document's ``rubric`` object.
+Errors name the line. The result is the document's ``rubric`` object. A rubric has at most 12 criteria of up
+to 6 levels (the schema), so a file of more than ``MAX_ROWS`` rows is refused before it is read further, and
+no row is compared with all the others: a file costs time in proportion to its length.
 """
 from __future__ import annotations
 
@@ -16,27 +18,43 @@ from lti_tool.catalog.document import DocumentError
 from lti_tool.catalog.editor_form import slugify
 
 COLUMNS = ("criterion", "description", "level", "descriptor", "demonstrated")
+MAX_ROWS = 2_000
 
 
 def parse(text: str, source: str = "rubric.csv") -> dict:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _read(reader, source)
+    except csv.Error as error:  # a cell over csv.field_size_limit() (128 KB), a NUL byte, a stray quote
+        reason = ("a cell is longer than 128 KB; a rubric cell holds a sentence or two" if "field limit" in str(error)
+                  else f"this line cannot be read as CSV ({error})")
+        # DictReader.line_num counts the lines of the rows read so far: the failing row starts on the next.
+        raise DocumentError([f"line {reader.line_num + 1}: {reason}"], source) from None
+
+
+def _read(reader: csv.DictReader, source: str) -> dict:
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise DocumentError([f"line 1: missing column(s) {', '.join(missing)}"], source)
     reader.fieldnames = header
     criteria: list[dict] = []
+    titles: set[str] = set()
     problems: list[str] = []
-    for row in reader:
+    for count, row in enumerate(reader, 1):
+        if count > MAX_ROWS:
+            raise DocumentError([f"the file has more than {MAX_ROWS:,} rows; a rubric has at most 12 criteria of "
+                                 "up to 6 levels"], source)
         line = reader.line_num
         title, level = (row.get("criterion") or "").strip(), (row.get("level") or "").strip()
         if not title or not level:
             problems.append(f"line {line}: criterion and level are required")
             continue
         if not criteria or criteria[-1]["title"] != title:
-            if any(c["title"] == title for c in criteria):
+            if title in titles:
                 problems.append(f"line {line}: the rows of '{title}' must be together")
                 continue
+            titles.add(title)
             criteria.append({"key": slugify(title), "title": title, "description": "", "levels": [],
                              "demonstrated_level": None})
         criterion = criteria[-1]

@@ -301,7 +301,7 @@ def delete(session: Session, actor: Actor | None, district_id: int, slug: str) -
 
 def set_district_policy(session: Session, actor: Actor | None, district_id: int, values: dict) -> dict:
     """Change the district's defaults (plan approval, attempts, cooldown, window, whole-catalog visibility)."""
-    from lti_tool.catalog.policy import DEFAULTS, district_policy
+    from lti_tool.catalog.policy import DEFAULTS, LIMITS, district_policy
     from lti_tool.people.models import District
 
     _require_district_admin(actor)
@@ -312,13 +312,14 @@ def set_district_policy(session: Session, actor: Actor | None, district_id: int,
         if key not in DEFAULTS:
             raise BadRequest(f"Unknown setting '{key}'.")
         merged[key] = value
-    if not isinstance(merged.get("attempts", 1), int) or merged.get("attempts", 1) < 1:
-        raise BadRequest("Attempts must be a whole number of at least 1.")
-    if not isinstance(merged.get("cooldown_days", 0), int) or merged.get("cooldown_days", 0) < 0:
-        raise BadRequest("The cooldown must be a whole number of days, 0 or more.")
-    window = merged.get("window_days")
-    if window is not None and (not isinstance(window, int) or window < 1):
-        raise BadRequest("The submission window must be empty or a whole number of days.")
+    words = {"attempts": "Attempts", "cooldown_days": "The cooldown (days)",
+             "window_days": "The submission window (days), if set,"}
+    for key, (low, high) in LIMITS.items():
+        value = merged.get(key, DEFAULTS[key])
+        if value is None and key == "window_days":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise BadRequest(f"{words[key]} must be a whole number from {low} to {high}.")
     district.policy = merged
     session.flush()
     audit.record(session, action="district.policy_changed", subject_type="district", subject_id=district_id,

@@ -8,26 +8,24 @@ from lti_tool import db
 from lti_tool.catalog import document as doc
 from lti_tool.catalog import editor_form, offer, rubric_csv, service
 from lti_tool.catalog.models import MicroCredential, Stack
-from lti_tool.catalog.policy import district_policy, mc_policy
+from lti_tool.catalog.policy import LIMITS, district_policy, mc_policy
 from lti_tool.errors import BadRequest, Forbidden, NotFound
+from lti_tool.inputs import parse_int
 from lti_tool.lti.session import requires_actor, session_url
 from lti_tool.people.models import District, School
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+MAX_CREDIT = 1000  # hours or points; the schema's maximum for credit and bonus_credit
 
 
 @bp.get("/")
 @requires_actor
 def index():
+    max_effort = parse_int(request.args.get("effort"), field="Effort", minimum=0, default=None)
     filters = offer.Filters(query=request.args.get("q", ""), topic=request.args.get("topic", ""),
-                            max_effort=_int_arg("effort"), stack=request.args.get("stack", ""))
+                            max_effort=max_effort, stack=request.args.get("stack", ""))
     session = db.session()
     everything = offer.catalog_for(session, g.actor)
     entries = offer.catalog_for(session, g.actor, filters)
@@ -118,17 +116,14 @@ def district_policy_form():
     _require_district_admin()
     form = request.form
 
-    def number(name):
-        value = form.get(name, "").strip()
-        if not value:
-            return None
-        if not value.isdigit():
-            raise BadRequest(f"{name.replace('_', ' ').capitalize()} must be a whole number.")
-        return int(value)
+    def number(name, label):
+        low, high = LIMITS[name]
+        return parse_int(form.get(name), field=label, minimum=low, maximum=high, default=None)
 
     service.set_district_policy(db.session(), g.actor, g.actor.district_id, {
-        "plan_approval": form.get("plan_approval") == "1", "attempts": number("attempts") or 1,
-        "cooldown_days": number("cooldown_days") or 0, "window_days": number("window_days"),
+        "plan_approval": form.get("plan_approval") == "1", "attempts": number("attempts", "Attempts") or 1,
+        "cooldown_days": number("cooldown_days", "Cooldown") or 0,
+        "window_days": number("window_days", "Submission window"),
         "district_catalog_visible": form.get("district_catalog_visible") == "1"})
     return redirect(session_url("catalog.manage"), code=303)
 
@@ -174,7 +169,8 @@ def export(kind: str, slug: str):
     _require_district_admin()
     if kind not in ("mc", "stack"):
         raise NotFound()
-    text = service.export_text(db.session(), g.actor.district_id, kind, slug, _int_arg("version"))
+    number = parse_int(request.args.get("version"), field="Version", minimum=1, default=None)
+    text = service.export_text(db.session(), g.actor.district_id, kind, slug, number)
     return Response(text, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{slug}.json"'})
 
@@ -219,14 +215,14 @@ def edit_stack(slug: str | None):
     if request.method == "POST":
         form = request.form
         title = form.get("title", "").strip()
-        hours, points = form.get("bonus_hours", "0").strip(), form.get("bonus_points", "0").strip()
+        hours = parse_int(form.get("bonus_hours"), field="Bonus hours", minimum=0, maximum=MAX_CREDIT, default=0)
+        points = parse_int(form.get("bonus_points"), field="Bonus points", minimum=0, maximum=MAX_CREDIT, default=0)
         raw = {"format": doc.FORMAT, "kind": "stack", "slug": form.get("slug", "").strip() or editor_form.slugify(title),
                "version": 1, "title": title, "summary": form.get("summary", "").strip(),
                "description": form.get("description", "").strip(),
                "issuer": {"name": form.get("issuer_name", "").strip() or "District", "url": None}, "badge_image": None,
                "ordered": form.get("ordered") == "1", "micro_credentials": form.getlist("members"),
-               "bonus_credit": {"hours": int(hours) if hours.isdigit() else hours,
-                                "points": int(points) if points.isdigit() else points}}
+               "bonus_credit": {"hours": hours, "points": points}}
         service.save_stack(session, g.actor, g.actor.district_id, raw, form.get("edit_lock") or None)
         return redirect(session_url("catalog.manage"), code=303)
     mcs = session.scalars(select(MicroCredential).where(MicroCredential.district_id == g.actor.district_id)

@@ -1,0 +1,93 @@
+"""Reading numbers and JSON from requests without letting odd input become a 500.
+
+Python is generous where a web form should not be: ``"²".isdigit()`` is true but ``int("²")`` raises,
+``int("٣")`` is 3, ``int()`` refuses more than 4,300 digits, and ``json.loads`` accepts ``NaN`` and recurses
+until a ``RecursionError``. These helpers accept plain input only and refuse the rest with a ``BadRequest``
+whose message names the field.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from lti_tool.errors import BadRequest
+
+DB_INT_MIN, DB_INT_MAX = -2 ** 31, 2 ** 31 - 1  # what an INTEGER column holds on PostgreSQL
+MAX_JSON_DIGITS = 15  # longer integers in JSON are refused; no field of ours needs more
+_REQUIRED: Any = object()
+_WHOLE = re.compile(r"(-?)0*([0-9]+)")  # ASCII digits only: [0-9], never \d
+
+
+def parse_int(value: str | None, *, field: str, minimum: int | None = None, maximum: int | None = None,
+              default: Any = _REQUIRED) -> int | Any:
+    """A whole number typed in a form or query string, written with the ASCII digits 0-9.
+
+    Blank returns ``default`` (or is refused when there is none). Bounds default to what a database INTEGER
+    holds. ``field`` is the label the person saw ("Attempts"); it starts every message.
+    """
+    low = DB_INT_MIN if minimum is None else minimum
+    high = DB_INT_MAX if maximum is None else maximum
+    text = (value or "").strip()
+    if not text:
+        if default is _REQUIRED:
+            raise BadRequest(f"{field} is required.")
+        return default
+    match = _WHOLE.fullmatch(text)
+    if match is None:
+        raise BadRequest(f"{field} must be a whole number, written with the digits 0-9.")
+    sign, digits = match.groups()
+    if len(digits) > len(str(max(abs(low), abs(high)))):  # decided without int(): it may be 5,000 digits
+        raise BadRequest(f"{field} must be {low} or more." if sign else f"{field} must be {high} or less.")
+    number = int(sign + digits)
+    if number < low:
+        raise BadRequest(f"{field} must be {low} or more.")
+    if number > high:
+        raise BadRequest(f"{field} must be {high} or less.")
+    return number
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise BadRequest(f"the number {text[:12]}… has more than {MAX_JSON_DIGITS} digits")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise BadRequest(f"the number {text[:20]} is too large")
+    return number
+
+
+def _json_constant(name: str) -> None:
+    raise BadRequest(f"{name} is not a number JSON allows")
+
+
+def load_json(text: str, *, max_depth: int) -> Any:
+    """``json.loads`` for text from a request: no NaN or Infinity, no integer over 15 digits, and no arrays or
+    objects nested more than ``max_depth`` deep. A syntax error is still a ``json.JSONDecodeError`` (it knows
+    the line and column); everything else refused is a ``BadRequest``."""
+    try:
+        data = json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+    except RecursionError:  # the C parser gives up near the interpreter's recursion limit
+        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep") from None
+    if nesting_depth(data, max_depth) > max_depth:
+        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
+    return data
+
+
+def nesting_depth(value: Any, stop_after: int) -> int:
+    """How deeply lists and dicts nest in ``value`` (a scalar is 0), without recursion; stops counting once
+    past ``stop_after``."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > stop_after:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
