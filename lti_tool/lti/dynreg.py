@@ -138,10 +138,11 @@ def _check_unspent(session: Session, invite: Invite) -> None:
 
 def _spend(session: Session, invite: Invite) -> None:
     """Record the invite as used, in the registration's transaction: it commits with the registration or not
-    at all. A concurrent registration with the same invite blocks on the primary key, then fails here."""
+    at all. A concurrent registration with the same invite waits on the primary key (PostgreSQL) or the write
+    lock (SQLite), then fails here; the request boundary rolls its transaction back."""
+    session.add(UsedInvite(invite_id=invite.id))
     try:
-        with session.begin_nested():
-            session.add(UsedInvite(invite_id=invite.id))
+        session.flush()
     except IntegrityError as error:
         raise InviteUsed() from error
 

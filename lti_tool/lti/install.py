@@ -78,7 +78,10 @@ def canvas_json():
 
 @bp.get("/register")
 def register():
-    """LTI Dynamic Registration (Canvas: Developer Keys → + Developer Key → + LTI Registration → this URL)."""
+    """LTI Dynamic Registration (Canvas: Developer Keys → + Developer Key → + LTI Registration → this URL).
+
+    ``REGISTRATION_DEADLINE_SECONDS`` (10) bounds the whole exchange with the platform and
+    ``REGISTRATION_MAX_RESPONSE_BYTES`` (256 KiB) each of its answers."""
     from lti_tool.lti import dynreg
 
     config = current_app.config

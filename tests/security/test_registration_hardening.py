@@ -72,6 +72,37 @@ def test_the_database_keeps_an_invite_single_use_when_two_uses_race(client, sess
     assert stored(session)[0] == 1 and session.scalar(select(Registration.name)) == "Lakeside School District"
 
 
+def test_of_two_registrations_racing_with_one_invite_exactly_one_commits(app, district):
+    """At the same time, for real: the second insert of the invite's key waits for the first transaction,
+    then fails once it commits."""
+    make = app.extensions["db_sessionmaker"]
+    spent = dynreg.Invite(district="lakeside", id="racing-invite")
+    first, second = make(), make()
+    outcome = []
+
+    def race():
+        try:
+            dynreg._spend(second, spent)
+            second.commit()
+            outcome.append("spent")
+        except dynreg.InviteUsed:
+            second.rollback()
+            outcome.append("refused")
+
+    try:
+        dynreg._spend(first, spent)
+        racer = threading.Thread(target=race)
+        racer.start()
+        racer.join(0.5)
+        assert racer.is_alive(), outcome  # waiting on the first registration's row
+        first.commit()
+        racer.join(10)
+    finally:
+        first.close()
+        second.close()
+    assert outcome == ["refused"]
+
+
 def test_each_registration_url_carries_its_own_invite(runner, client, district):
     urls = [runner.invoke(args=["platform", "registration-url", "--district", "lakeside"]).output.strip()
             for _ in range(2)]
