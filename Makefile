@@ -19,6 +19,7 @@ install: $(STAMP)
 ## Run the tool on its embedded default (SQLite, local storage, practice LMS) at https://localhost:$(PORT)
 # The practice LMS is served only on this opt-in, and only on a loopback TOOL_BASE_URL.
 demo: export PRACTICE_LMS = 1
+demo: export TOOL_BASE_URL ?= https://localhost:$(PORT)
 demo: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo

@@ -22,7 +22,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -101,7 +101,10 @@ def frame_ancestors(app: Flask) -> str:
     """The ``frame-ancestors`` source list (cached for ``FRAME_ANCESTORS_TTL`` seconds per app)."""
     cached = app.extensions.get("frame_ancestors")
     now = time.monotonic()
-    if cached and cached[0] > now:
+    # A launch that brought a new platform site (context.record_launch) has not committed it yet: this
+    # response is computed without caching, so the next request reads the committed list.
+    uncommitted = has_request_context() and g.get("frame_origins_changed", False)
+    if cached and cached[0] > now and not uncommitted:
         return cached[1]
     origins = set(app.config.get("FRAME_ANCESTORS", "").split())
     if app.config.get("PRACTICE_LMS"):
@@ -115,13 +118,16 @@ def frame_ancestors(app: Flask) -> str:
     if app.config["ENV"] == "production":
         origins = {o for o in origins if o.startswith("https://")}
     value = " ".join(["'self'", *sorted(origins)])
-    app.extensions["frame_ancestors"] = (now + ttl, value)
+    app.extensions["frame_ancestors"] = (now + (0 if uncommitted else ttl), value)
     return value
 
 
 def forget_frame_ancestors(app: Flask) -> None:
-    """Drop the cached list (after a registration is added or removed in this process)."""
+    """Drop the cached list (after a registration is added or removed in this process). Inside a request
+    whose change is not committed yet, the list is also recomputed after it, on the next request."""
     app.extensions.pop("frame_ancestors", None)
+    if has_request_context():
+        g.frame_origins_changed = True
 
 
 def _carries_session(response) -> bool:

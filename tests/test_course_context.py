@@ -110,3 +110,14 @@ def test_an_old_session_actor_with_fields_since_removed_still_loads():
     old = {"user_id": 1, "district_id": 1, "roles": ["teacher"], "registration_id": 1, "deployment_id": "d",
            "custom": {"canvas_course_id": "101"}}
     assert Actor.from_json(old).course_context_id is None
+
+
+def test_a_course_on_a_new_platform_site_may_frame_the_next_page_at_once(app, session, signer, canvas):
+    """The district's own Canvas domain is known from the course's roster URL: the frame-ancestors list,
+    cached for a minute, is dropped when a launch brings a new one."""
+    first = _launch(app, signer)
+    assert "https://canvas.district.example" not in first.get("/", base_url=BASE).headers["Content-Security-Policy"]
+    client = _launch(app, signer, **{NRPS_CLAIM: {"context_memberships_url": "https://canvas.district.example/api/lti/"
+                                                  "courses/101/names_and_roles", "service_versions": ["2.0"]}})
+    policy = client.get("/", base_url=BASE).headers["Content-Security-Policy"]
+    assert "https://canvas.district.example" in policy.split("frame-ancestors", 1)[1]

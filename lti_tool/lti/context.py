@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from flask import current_app, has_request_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from lti_tool.db import utcnow
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import CourseContext, Placement, Registration
+from lti_tool.security import forget_frame_ancestors
 
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -82,6 +85,13 @@ class LaunchContext:
         )
 
 
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _get_or_add(session: Session, model, lookup: dict[str, Any], **values: Any):
     """The row matching ``lookup``, made if missing; a concurrent first launch that made it wins."""
     row = session.scalar(select(model).filter_by(**lookup))
@@ -107,10 +117,14 @@ def record_launch(session: Session, registration: Registration,
                                                   "deployment_id": launch.deployment_id,
                                                   "context_id": launch.context_id},
                          district_id=registration.district_id, updated_at=now)
+    sites_before = {_origin(course.line_items_url), _origin(course.memberships_url)}
     for name, value in (("title", launch.context_title), ("canvas_course_id", launch.canvas_course_id),
                         ("line_items_url", launch.line_items_url), ("memberships_url", launch.memberships_url)):
         if value is not None:
             setattr(course, name, value)
+    if {_origin(course.line_items_url), _origin(course.memberships_url)} != sites_before and has_request_context():
+        # The platform's own site (a district's Canvas domain) may frame the tool: see security.frame_ancestors.
+        forget_frame_ancestors(current_app)
     if launch.ags_scopes:
         course.ags_scopes = list(launch.ags_scopes)
     course.updated_at = now

@@ -50,7 +50,7 @@ class SqliteLeg:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             engine.dispose()
         target = self.workdir / f"test-{uuid.uuid4().hex[:8]}.sqlite3"
-        shutil.copyfile(self._template, target)
+        shutil.copy(self._template, target)  # keeps the template's owner-only mode
         return f"sqlite:///{target}"
 
     def drop(self, url: str) -> None:
