@@ -64,30 +64,30 @@ def _json_constant(name: str) -> None:
     raise BadRequest(f"{name} is not a number JSON allows")
 
 
-def load_json(text: str, *, max_depth: int) -> Any:
-    """``json.loads`` for text from a request: no NaN or Infinity, no integer over 15 digits, and no arrays or
-    objects nested more than ``max_depth`` deep. A syntax error is still a ``json.JSONDecodeError`` (it knows
-    the line and column); everything else refused is a ``BadRequest``."""
+def load_json(text: str, *, max_depth: int, max_values: int) -> Any:
+    """``json.loads`` for text from a request: no NaN or Infinity, no integer over 15 digits, no arrays or
+    objects nested more than ``max_depth`` deep, at most ``max_values`` values in all (so that what reads the
+    result next, a schema validator, takes a bounded time). A syntax error is still a ``json.JSONDecodeError``
+    (it knows the line and column); everything else refused is a ``BadRequest``."""
     try:
         data = json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
     except RecursionError:  # the C parser gives up near the interpreter's recursion limit
         raise BadRequest(f"the JSON is nested more than {max_depth} levels deep") from None
-    if nesting_depth(data, max_depth) > max_depth:
-        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
+    check_shape(data, max_depth=max_depth, max_values=max_values)
     return data
 
 
-def nesting_depth(value: Any, stop_after: int) -> int:
-    """How deeply lists and dicts nest in ``value`` (a scalar is 0), without recursion; stops counting once
-    past ``stop_after``."""
-    deepest = 0
+def check_shape(value: Any, *, max_depth: int, max_values: int) -> None:
+    """Refuse JSON-like data (dicts, lists, scalars) nested more than ``max_depth`` deep or holding more than
+    ``max_values`` values. Iterative, and it stops at the first excess, so it costs at most ``max_values`` steps."""
+    count = 0
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
+        count += 1
+        if count > max_values:
+            raise BadRequest(f"the JSON holds more than {max_values:,} values")
         if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if deepest > stop_after:
-                return deepest
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+            if depth > max_depth:
+                raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))

@@ -8,6 +8,7 @@ canonical x. Errors name the field and its line.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ FORMAT = "microcred-catalog/1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "catalog.schema.json"  # a link to docs/catalog.schema.json
 HTML_FIELDS_MC = ("competency", "key_method", "components", "research", "submission_criteria")
 MAX_JSON_DEPTH = 20  # a document nests 6 deep (tasks[].evidence[].questions[]); deeper is not a catalog document
+MAX_JSON_VALUES = 10_000  # the schema's maxItems allow about 4,000; the sample documents hold about 300
 
 
 class DocumentError(BadRequest):
@@ -135,7 +137,7 @@ def _validators() -> dict[str, jsonschema.protocols.Validator]:
 
 def parse_text(text: str, source: str = "document") -> McDocument | StackDocument:
     try:
-        data = inputs.load_json(text, max_depth=MAX_JSON_DEPTH)
+        data = inputs.load_json(text, max_depth=MAX_JSON_DEPTH, max_values=MAX_JSON_VALUES)
     except json.JSONDecodeError as error:
         raise DocumentError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source)
     except BadRequest as error:  # nesting, NaN, numbers too long: said before the schema or the line scanner recurses
@@ -145,6 +147,10 @@ def parse_text(text: str, source: str = "document") -> McDocument | StackDocumen
 
 def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = None) -> McDocument | StackDocument:
     lines = lines or {}
+    try:  # before the schema validator, whose time grows with the number of values (and of errors)
+        inputs.check_shape(data, max_depth=MAX_JSON_DEPTH, max_values=MAX_JSON_VALUES)
+    except BadRequest as error:
+        raise DocumentError([f"not a catalog document: {error.message}"], source) from None
 
     def where(path: tuple) -> str:
         line = lines.get(path)
@@ -155,7 +161,8 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
     if kind not in validators:
         raise DocumentError([f"{where(('kind',))}: must be one of {sorted(k for k in validators if k)}"], source)
     problems = []
-    for error in sorted(validators[kind].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    first_errors = itertools.islice(validators[kind].iter_errors(data), 50)  # a page lists 10; stop early
+    for error in sorted(first_errors, key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         problems.append(f"{where(path)}: {_plain(error)}")
     if problems:

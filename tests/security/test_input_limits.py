@@ -189,10 +189,29 @@ def test_deeply_nested_import_is_a_400(client, admin):
     assert response.status_code == 400 and "nested more than" in response.text
 
 
-def test_load_json_measures_depth():
-    assert inputs.load_json('{"a": [[1]]}', max_depth=3) == {"a": [[1]]}
+def test_load_json_measures_depth_and_counts_values():
+    assert inputs.load_json('{"a": [[1]]}', max_depth=3, max_values=4) == {"a": [[1]]}
     with pytest.raises(BadRequest, match="nested more than 2 levels"):
-        inputs.load_json('{"a": [[1]]}', max_depth=2)
+        inputs.load_json('{"a": [[1]]}', max_depth=2, max_values=4)
+    with pytest.raises(BadRequest, match="holds more than 3 values"):
+        inputs.load_json('{"a": [[1]]}', max_depth=3, max_values=3)
+
+
+@pytest.mark.parametrize("change, says", [
+    (dict(topics=["a"] * 200_000), "not a catalog document: the JSON holds more than 10,000 values"),
+    (dict(resources=[{}] * 20_000), "not a catalog document: the JSON holds more than 10,000 values"),
+    (dict(topics=["a"] * 21), "topics: has 21 entries; at most 20"),
+])
+def test_long_lists_are_refused_before_the_schema_walks_them(change, says):
+    with pytest.raises(doc.DocumentError) as caught:
+        doc.parse(catalog_docs.mc(**change))
+    assert caught.value.problems == [says]
+
+
+def test_the_editor_refuses_a_form_with_a_huge_list(client, admin):
+    form = dict(_editor_form(_csrf(client, "/catalog/manage/edit")), topics=",".join(["a"] * 20_000))
+    response = client.post("/catalog/manage/edit", data=form)
+    assert response.status_code == 400 and "more than 10,000 values" in response.text
 
 
 @pytest.mark.parametrize("change, says", [
