@@ -41,6 +41,7 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from urllib3 import PoolManager
+from urllib3.exceptions import ConnectTimeoutError
 
 from lti_tool.errors import BadRequest, MicrocredError
 from lti_tool.lti import registry
@@ -162,13 +163,6 @@ def _shown(value: object, limit: int = 100) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -197,7 +191,7 @@ def _check_form(label: str, url: object, *, production: bool) -> SplitResult:
         host, _port = parts.hostname or "", parts.port
     except ValueError as error:
         raise RegistrationError(hint=f"The platform's {label} is not a URL: {_shown(url)}") from error
-    if not host or not (parts.scheme == "https" or (not production and parts.scheme == "http" and _loopback(host))):
+    if not host or not (parts.scheme == "https" or (not production and parts.scheme == "http" and host in registry.LOOPBACK_HOSTS)):
         raise RegistrationError(hint=f"The platform's {label} must use https: {_shown(url)}")
     if "@" in parts.netloc:
         raise RegistrationError(hint=f"The platform's {label} must not carry a user name or password.")
@@ -206,18 +200,19 @@ def _check_form(label: str, url: object, *, production: bool) -> SplitResult:
     return parts
 
 
-def _resolve(label: str, parts: SplitResult, *, production: bool) -> str:
-    """Resolve the URL's host once; every address must pass; the first is the one to connect to."""
+def _resolve(label: str, parts: SplitResult, *, production: bool) -> tuple[str, ...]:
+    """Resolve the URL's host once; every address must pass; these are the ones to connect to, in order."""
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+        addresses = tuple(dict.fromkeys(info[4][0].split("%")[0]
+                                        for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
     except (OSError, UnicodeError) as error:
         raise RegistrationError(hint=f"The host of the platform's {label} ({_shown(host)}) does not resolve.") \
             from error
-    if not addresses or not all(_public(address.split("%")[0], production=production) for address in addresses):
+    if not addresses or not all(_public(address, production=production) for address in addresses):
         raise RegistrationError(hint=f"The platform's {label} points to a private address ({_shown(host)}).")
-    return addresses[0].split("%")[0]
+    return addresses
 
 
 def check_url(label: str, url: object, *, production: bool) -> str:
@@ -249,16 +244,24 @@ class Answer:
 
 
 class _PinnedConnection:
-    """Mixed into urllib3's connection classes: the TCP connection goes to ``pinned_address``; everything
-    else (Host header, SNI, certificate hostname) keeps ``self.host``, the name."""
+    """Mixed into urllib3's connection classes: the TCP connection goes to one of ``pinned_addresses`` (tried
+    in order, as urllib3 tries what DNS answers); everything else (Host header, SNI, certificate hostname)
+    keeps ``self.host``, the name."""
 
-    pinned_address: str
+    pinned_addresses: tuple[str, ...]
     watch: Callable[[socket.socket], None]
 
     def _new_conn(self) -> socket.socket:
-        name, self._dns_host = self._dns_host, self.pinned_address
+        name = self._dns_host
         try:
-            sock = super()._new_conn()  # type: ignore[misc]
+            for index, address in enumerate(self.pinned_addresses):
+                self._dns_host = address
+                try:
+                    sock = super()._new_conn()  # type: ignore[misc]
+                    break
+                except ConnectTimeoutError:  # NewConnectionError too: refused, unreachable
+                    if index == len(self.pinned_addresses) - 1:
+                        raise
         finally:
             self._dns_host = name
         self.watch(sock)
@@ -266,26 +269,26 @@ class _PinnedConnection:
 
 
 class _PinnedPoolManager(PoolManager):
-    def __init__(self, address: str, watch: Callable[[socket.socket], None], **kwargs: Any) -> None:
+    def __init__(self, addresses: tuple[str, ...], watch: Callable[[socket.socket], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.address, self.watch = address, watch
+        self.addresses, self.watch = addresses, watch
 
     def _new_pool(self, scheme, host, port, request_context=None):
         pool = super()._new_pool(scheme, host, port, request_context)
         base = pool.ConnectionCls
         pool.ConnectionCls = type(f"Pinned{base.__name__}", (_PinnedConnection, base),
-                                  {"pinned_address": self.address, "watch": staticmethod(self.watch)})
+                                  {"pinned_addresses": self.addresses, "watch": staticmethod(self.watch)})
         return pool
 
 
 class _PinnedAdapter(HTTPAdapter):
-    def __init__(self, address: str, watch: Callable[[socket.socket], None]) -> None:
-        self._address, self._watch = address, watch
+    def __init__(self, addresses: tuple[str, ...], watch: Callable[[socket.socket], None]) -> None:
+        self._addresses, self._watch = addresses, watch
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
         self._pool_connections, self._pool_maxsize, self._pool_block = connections, maxsize, block
-        self.poolmanager = _PinnedPoolManager(self._address, self._watch, num_pools=connections, maxsize=maxsize,
+        self.poolmanager = _PinnedPoolManager(self._addresses, self._watch, num_pools=connections, maxsize=maxsize,
                                               block=block, **pool_kwargs)
 
 
@@ -358,8 +361,8 @@ class PlatformClient:
         headers = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
             parts = _check_form(label, url, production=self.production)
-            address = _resolve(label, parts, production=self.production)
-            answer, location = self._send(method, what, url, address, headers, json_body)
+            addresses = _resolve(label, parts, production=self.production)
+            answer, location = self._send(method, what, url, addresses, headers, json_body)
             if location is None:
                 return answer
             target = urljoin(url, location)
@@ -370,12 +373,12 @@ class PlatformClient:
             url, label = target, "redirect target"
         raise RegistrationError(hint=f"The platform redirected its {what} more than {MAX_REDIRECTS} times.")
 
-    def _send(self, method: str, what: str, url: str, address: str, headers: dict,
+    def _send(self, method: str, what: str, url: str, addresses: tuple[str, ...], headers: dict,
               json_body: Any) -> tuple[Answer, str | None]:
         remaining = self._remaining(what)
         prepared = requests.Request(method, url, json=json_body, headers={
             **dict(self.http.headers), "Accept-Encoding": "identity", "Connection": "close", **headers}).prepare()
-        adapter = _PinnedAdapter(address, self._watch)
+        adapter = _PinnedAdapter(addresses, self._watch)
         try:
             response = adapter.send(prepared, stream=True, timeout=(remaining, remaining), verify=self.http.verify,
                                     proxies={})

@@ -308,6 +308,20 @@ def test_the_pinned_connection_keeps_the_name_for_the_host_header_and_the_certif
     assert "SSLError" in refused.value.hint
 
 
+def test_every_checked_address_is_tried_in_order(hostile, monkeypatch):
+    """As urllib3 does with what DNS answers: localhost as ::1 (nothing listens there) and 127.0.0.1."""
+    body = b'{"ok": true}'
+    platform = hostile(lambda out: out.send(json_head(length=len(body)) + body))
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **kw: [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] if host == "localhost"
+        else real(host, port, *a, **kw))
+    with dynreg.PlatformClient(requests.Session(), production=False, limits=dynreg.Limits(deadline=5)) as client:
+        answer = client.get("configuration", f"http://localhost:{platform.port}/config")
+    assert answer.status == 200 and answer.body == body
+
+
 def test_development_allows_loopback_but_not_private_networks(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", _Resolver("lms.lan", "10.0.0.5"))
     with pytest.raises(dynreg.RegistrationError) as refused:
