@@ -6,6 +6,7 @@ from flask import Blueprint, g, redirect, render_template, request
 
 from lti_tool import db
 from lti_tool.errors import BadRequest
+from lti_tool.inputs import parse_int
 from lti_tool.lti.session import requires_actor, session_url
 from lti_tool.people import admin
 
@@ -13,10 +14,7 @@ bp = Blueprint("schools", __name__, url_prefix="/district/schools")
 
 
 def _int(name: str) -> int:
-    value = request.form.get(name, "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 12):  # "²".isdigit() is True
-        raise BadRequest("Choose a school and a person from the lists.")
-    return int(value)
+    return parse_int(request.form.get(name), field="School" if name == "school_id" else "Person", minimum=1)
 
 
 @bp.get("/")

@@ -178,3 +178,15 @@ def test_a_session_in_a_link_is_never_adopted_by_a_top_level_navigation(app, ses
     assert posted.status_code == 401
     framed = victim.get(f"/?mcs={token}", base_url=BASE, headers={"Sec-Fetch-Dest": "iframe"})
     assert "Welcome" in framed.text
+
+
+def test_odd_ids_on_the_schools_page_are_a_plain_refusal(app, session):
+    _, _, registration = _world(session)
+    token, _ = factories.signed_in(session, registration, {Role.DISTRICT_ADMIN})
+    session.commit()
+    admin = use_session(app.test_client(), token)
+    csrf = csrf_from(admin.get("/district/schools/", base_url=BASE).text)
+    for school_id in ("²", "9" * 5000, "99999999999", "-1", ""):
+        response = admin.post("/district/schools/", base_url=BASE, data={
+            "csrf_token": csrf, "action": "map_course", "school_id": school_id, "kind": "course", "platform_id": "1"})
+        assert response.status_code == 400 and "School" in response.text, school_id
