@@ -45,6 +45,12 @@ class Settings:
     # Origins allowed to frame the tool besides the registered platforms', space separated (e.g. a Canvas
     # on the district's own domain: "https://canvas.district.org").
     FRAME_ANCESTORS: str = ""
+    # OIDC logins per client address per window (a whole school behind one address shares it).
+    LOGIN_RATE_LIMIT: int = 120
+    LOGIN_RATE_WINDOW: int = 60  # seconds
+    # Dynamic Registration: the whole exchange with the platform, and the most read of each of its answers.
+    REGISTRATION_DEADLINE_SECONDS: float = 10.0
+    REGISTRATION_MAX_RESPONSE_BYTES: int = 256 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,6 +87,26 @@ def _dev_secret(instance_path: Path) -> str:
     return value
 
 
+# Numeric settings read from the environment: their type and smallest sensible value.
+_NUMBERS: dict[str, tuple[type, float]] = {
+    "MAX_CONTENT_LENGTH": (int, 64 * 1024), "LOGIN_RATE_LIMIT": (int, 1), "LOGIN_RATE_WINDOW": (int, 1),
+    "REGISTRATION_DEADLINE_SECONDS": (float, 0.5), "REGISTRATION_MAX_RESPONSE_BYTES": (int, 16 * 1024),
+}
+
+
+def _number(name: str, text: str, kind: type, minimum: float) -> int | float:
+    text = text.strip()
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, not {text[:20]!r}.") from None
+    if not minimum <= value < 10**12:
+        raise ConfigError(f"{name} must be at least {minimum:g}.")
+    return value
+
+
 def check_secret(value: str) -> None:
     if not value:
         raise ConfigError("SECRET_KEY is not set. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
@@ -102,8 +128,9 @@ def load_settings(instance_path: str | Path, env: Mapping[str, str] | None = Non
                  "FRAME_ANCESTORS"):
         if env.get(name):
             values[name] = env[name].strip()
-    if env.get("MAX_CONTENT_LENGTH"):
-        values["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
+    for name, (kind, minimum) in _NUMBERS.items():
+        if env.get(name):
+            values[name] = _number(name, env[name], kind, minimum)
     if env.get("PRACTICE_LMS"):
         values["PRACTICE_LMS"] = _flag("PRACTICE_LMS", env["PRACTICE_LMS"])
     known = {f.name for f in fields(Settings)}

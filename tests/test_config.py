@@ -87,3 +87,18 @@ def test_wsgi_is_the_only_caller_of_create_app():
                if not {".venv", "tests", "bench"} & set(p.parts) and "create_app(" in p.read_text()
                and p.name != "__init__.py"]
     assert callers == ["wsgi.py"]
+
+
+def test_numeric_settings_come_from_the_environment_and_bad_ones_are_named(tmp_path):
+    settings = load_settings(tmp_path, env={"LOGIN_RATE_LIMIT": "30", "REGISTRATION_DEADLINE_SECONDS": "4.5",
+                                            "MAX_CONTENT_LENGTH": "2097152"})
+    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTRATION_DEADLINE_SECONDS, settings.MAX_CONTENT_LENGTH) == \
+        (30, 4.5, 2 * 1024 * 1024)
+    assert load_settings(tmp_path, env={}).LOGIN_RATE_WINDOW == 60
+    for name, value, message in (("LOGIN_RATE_LIMIT", "lots", "LOGIN_RATE_LIMIT must be a whole number"),
+                                 ("LOGIN_RATE_LIMIT", "²", "LOGIN_RATE_LIMIT must be a whole number"),
+                                 ("LOGIN_RATE_LIMIT", "0", "LOGIN_RATE_LIMIT must be at least 1"),
+                                 ("MAX_CONTENT_LENGTH", "1.5", "MAX_CONTENT_LENGTH must be a whole number"),
+                                 ("REGISTRATION_DEADLINE_SECONDS", "nan", "at least 0.5")):
+        with pytest.raises(ConfigError, match=message):
+            load_settings(tmp_path, env={name: value})

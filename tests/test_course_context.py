@@ -71,7 +71,7 @@ def test_a_launch_stores_where_the_gradebook_and_roster_are_and_it_outlives_the_
     session.execute(update(ToolSession).values(expires_at=past))
     session.execute(update(LaunchRecord).values(expires_at=past))
     session.commit()
-    assert runner.invoke(args=["lti", "purge"]).output.strip() == "login states: 0, sessions: 1, launches: 1"
+    assert runner.invoke(args=["lti", "purge"]).output.strip() == "login states: 0, sessions: 1, launches: 1, rate counters: 0"
     session.expire_all()
     assert session.scalar(select(LaunchRecord)) is None
     assert session.scalar(select(Placement.line_item_url)) == LINE_ITEMS + "/7"

@@ -4,10 +4,10 @@ import re
 
 import jwt
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lti_tool.db import utcnow
-from lti_tool.lti.models import ToolSession
+from lti_tool.lti.models import RateLimit, ToolSession
 from lti_tool.lti.roles import Role
 from lti_tool.lti.session import _hash
 from tests.support import factories
@@ -136,8 +136,11 @@ def test_purge_deletes_only_what_expired(runner, session, canvas):
     past = utcnow() - timedelta(minutes=1)
     session.execute(update(ToolSession).where(ToolSession.token_hash == _hash(old_token)).values(expires_at=past))
     session.execute(update(LaunchRecord).values(expires_at=past))
+    session.add_all([RateLimit(key="login:spent", window_start=utcnow() - timedelta(hours=2), hits=9),
+                     RateLimit(key="login:current", window_start=utcnow(), hits=1)])
     session.commit()
     result = runner.invoke(args=["lti", "purge"])
-    assert result.output.strip() == "login states: 0, sessions: 1, launches: 1"
+    assert result.output.strip() == "login states: 0, sessions: 1, launches: 1, rate counters: 1"
+    assert session.scalars(select(RateLimit.key)).all() == ["login:current"]
     session.expire_all()
     assert session.query(ToolSession).count() == 1 and session.query(LaunchRecord).count() == 1

@@ -71,7 +71,8 @@ def add(canvas_env, issuer, client_id, deployment_ids, auth_login_url, auth_toke
 @click.option("--district", default=None, help="District slug (default: the only district).")
 @with_appcontext
 def registration_url(district):
-    """Print a Dynamic Registration URL for Canvas (valid 7 days) that registers into one district."""
+    """Print a Dynamic Registration URL for Canvas that registers one platform into one district, once
+    (valid 7 days; a registration that fails does not use it up)."""
     from flask import current_app
 
     from lti_tool.lti.dynreg import make_invite

@@ -85,8 +85,8 @@ def register():
     from lti_tool.lti import dynreg
 
     config = current_app.config
-    limits = dynreg.Limits(deadline=float(config.get("REGISTRATION_DEADLINE_SECONDS", dynreg.Limits.deadline)),
-                           max_bytes=int(config.get("REGISTRATION_MAX_RESPONSE_BYTES", dynreg.Limits.max_bytes)))
+    limits = dynreg.Limits(deadline=config["REGISTRATION_DEADLINE_SECONDS"],
+                           max_bytes=config["REGISTRATION_MAX_RESPONSE_BYTES"])
     registration = dynreg.register(
         db.session(), outbound.session(), config_url=request.args.get("openid_configuration", ""),
         token=request.args.get("registration_token", ""), base=config["TOOL_BASE_URL"],

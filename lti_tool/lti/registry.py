@@ -119,6 +119,7 @@ def add_platform(session: Session, *, district: District, name: str, endpoints: 
                  district_id=district.id, after={"issuer": registration.issuer, "client_id": registration.client_id})
     for deployment_id in deployment_ids:
         add_deployment(session, registration, deployment_id)
+    _platforms_changed()
     return registration
 
 
@@ -145,6 +146,17 @@ def remove_platform(session: Session, registration: Registration) -> None:
                  before={"issuer": registration.issuer, "client_id": registration.client_id})
     session.delete(registration)
     session.flush()
+    _platforms_changed()
+
+
+def _platforms_changed() -> None:
+    """Who may frame the tool follows the registered platforms (security.frame_ancestors caches it)."""
+    from flask import current_app, has_app_context
+
+    from lti_tool.security import forget_frame_ancestors
+
+    if has_app_context():
+        forget_frame_ancestors(current_app)
 
 
 def find_registration(session: Session, issuer: str, client_id: str | None) -> Registration | None:

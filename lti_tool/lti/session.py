@@ -24,7 +24,7 @@ from lti_tool.db import utcnow
 from lti_tool.errors import BadRequest, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.context import LaunchContext, record_launch
-from lti_tool.lti.launch import CLAIM, ToolLaunch
+from lti_tool.lti.launch import CLAIM, ToolLaunch, purge_rate_limits
 from lti_tool.lti.models import LaunchRecord, LoginState, Registration, ToolSession
 from lti_tool.lti.roles import Role, map_roles
 from lti_tool.people.models import User
@@ -211,7 +211,8 @@ def set_partitioned_cookie(response, name: str, value: str, *, max_age: int, pat
 
 
 def purge_expired(session: Session) -> dict[str, int]:
-    """Delete what has expired: login states, sessions, then launches no session refers to any more."""
+    """Delete what has expired: login states, sessions, launches no session refers to any more, and login
+    rate counters whose window ended an hour ago."""
     now = utcnow()
     counts = {
         "login states": session.execute(delete(LoginState).where(LoginState.expires_at < now)).rowcount,
@@ -220,4 +221,5 @@ def purge_expired(session: Session) -> dict[str, int]:
     live = select(ToolSession.launch_id)
     counts["launches"] = session.execute(
         delete(LaunchRecord).where(LaunchRecord.expires_at < now, LaunchRecord.id.not_in(live))).rowcount
+    counts["rate counters"] = purge_rate_limits(session)
     return counts

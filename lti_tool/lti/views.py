@@ -29,8 +29,6 @@ def tool_url(endpoint: str, **values) -> str:
     return current_app.config["TOOL_BASE_URL"] + url_for(endpoint, **values)
 
 
-LOGIN_RATE_LIMIT = 120          # logins per window per client address (a school behind one NAT shares one)
-LOGIN_RATE_WINDOW_SECONDS = 60
 
 
 def _client_key() -> str:
@@ -80,8 +78,8 @@ def _too_many_logins(retry_after: int):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     config = current_app.config
-    retry_after = count_login(db.engine(), _client_key(), limit=int(config.get("LOGIN_RATE_LIMIT", LOGIN_RATE_LIMIT)),
-                              window=timedelta(seconds=int(config.get("LOGIN_RATE_WINDOW", LOGIN_RATE_WINDOW_SECONDS))))
+    retry_after = count_login(db.engine(), _client_key(), limit=config["LOGIN_RATE_LIMIT"],
+                              window=timedelta(seconds=config["LOGIN_RATE_WINDOW"]))
     if retry_after:
         log.info("lti login rate-limited")
         return _too_many_logins(retry_after)

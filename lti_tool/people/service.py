@@ -50,7 +50,8 @@ def upsert_person(session: Session, *, district_id: int, issuer: str, subject: s
         raise Forbidden("This account belongs to another district on this server.",
                         hint="The same issuer and subject are registered under two districts.")
     user.name = (name or "").strip()[:200] or user.name
-    user.email = (email or "").strip()[:320] or user.email
+    email = (email or "").strip()
+    user.email = email if 0 < len(email) <= 320 else user.email  # a cut-off address would be a wrong one
     user.last_seen_at = utcnow()
     session.flush()
     return user
