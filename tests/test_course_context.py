@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from lti_tool.db import utcnow
 from lti_tool.lti.actor import Actor
-from lti_tool.lti.context import AGS_CLAIM, NRPS_CLAIM, LaunchContext
+from lti_tool.lti.claims import CLAIM_AGS as AGS_CLAIM, CLAIM_NRPS as NRPS_CLAIM
+from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.models import CourseContext, LaunchRecord, Placement, ToolSession
 from tests.support import factories
 from tests.support.signer import CLAIM, Signer, login

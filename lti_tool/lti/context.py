@@ -17,12 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.lti.launch import CLAIM
+from lti_tool.lti.claims import CLAIM, CLAIM_AGS, CLAIM_NRPS
 from lti_tool.lti.models import CourseContext, Placement, Registration
 from lti_tool.security import forget_frame_ancestors
 
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 PLACED_KINDS = ("mc", "stack")
 
 
@@ -66,7 +64,7 @@ class LaunchContext:
     def from_claims(cls, claims: dict[str, Any]) -> LaunchContext:
         custom = _custom(claims)
         context, link = _object(claims.get(CLAIM + "context")), _object(claims.get(CLAIM + "resource_link"))
-        ags, nrps = _object(claims.get(AGS_CLAIM)), _object(claims.get(NRPS_CLAIM))
+        ags, nrps = _object(claims.get(CLAIM_AGS)), _object(claims.get(CLAIM_NRPS))
         kind = custom.get("microcred_kind")
         scopes = ags.get("scope") if isinstance(ags.get("scope"), list) else []
         return cls(

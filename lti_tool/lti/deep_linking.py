@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import BadRequest, Forbidden
 from lti_tool.lti.actor import Actor
-from lti_tool.lti.launch import CLAIM_DEEP_LINKING
+from lti_tool.lti.claims import CLAIM_DEEP_LINKING
 from lti_tool.lti.models import LaunchRecord, Registration
 from lti_tool.lti.toolconf import DbToolConf
 

@@ -1,4 +1,5 @@
-"""OIDC login initiation and launch validation: pylti1p3 for the protocol, the project for its gaps.
+"""OIDC login initiation and launch validation: pylti1p3 for the protocol, the project for its gaps
+(claim shapes in ``claims.py``, the login rate limit in ``ratelimit.py``).
 
 What the project adds to pylti1p3's ``MessageLaunch``:
 - state and nonce live in the database, bound to the browser by a cookie (``SameSite=None; Secure;
@@ -19,7 +20,6 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,17 +33,16 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import case, delete, insert, literal, or_, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool import http
 from lti_tool.errors import BadRequest, Forbidden, MicrocredError, NotAuthenticated
-from lti_tool.db import UTCDateTime, utcnow
+from lti_tool.db import utcnow
 from lti_tool.lti import registry
-from lti_tool.lti.models import LoginState, RateLimit, Registration
+from lti_tool.lti.models import LoginState, Registration
+from lti_tool.lti.claims import CLAIM, check_claims
 from lti_tool.lti.toolconf import DbToolConf, ToolRegistration
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,6 @@ STATE_COOKIE_PREFIX = "mc_lti_state_"
 JWKS_REFRESH_MIN_INTERVAL = timedelta(seconds=30)
 CLOCK_LEEWAY = 60
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-CLAIM_DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 class LaunchError(MicrocredError):
@@ -180,41 +177,6 @@ def _unknown_deployment(deployment_id: str) -> str:
     return (f"Deployment {deployment_id} is not registered with Microcred for this platform's client_id: add it "
             "with 'flask --app wsgi platform add-deployment <registration> <deployment id>' "
             "('flask --app wsgi platform list' shows the registrations).")
-
-
-def count_login(bind: Engine | Connection, client_key: str, *, limit: int, window: timedelta) -> int:
-    """Count one login for ``client_key`` in a fixed window shared by every worker; return 0 when it is within
-    ``limit``, else the seconds until the window ends (for ``Retry-After``).
-
-    The counter is committed in its own short transaction, so it holds even when the request is refused and
-    rolled back. The update is atomic (``hits = hits + 1``, or a reset when the window is over); the first hit
-    inserts the row inside a SAVEPOINT, and a concurrent first insert (IntegrityError) falls back to the update.
-    """
-    now = utcnow()
-    stamp = literal(now, UTCDateTime())
-    expired = RateLimit.window_start <= now - window
-    bump = (update(RateLimit).where(RateLimit.key == client_key)
-            .values(hits=case((expired, 1), else_=RateLimit.hits + 1),
-                    window_start=case((expired, stamp), else_=RateLimit.window_start))
-            .returning(RateLimit.hits, RateLimit.window_start))
-    with Session(bind=bind) as side, side.begin():
-        row = side.execute(bump).first()
-        if row is None:
-            try:
-                with side.begin_nested():
-                    side.execute(insert(RateLimit).values(key=client_key, window_start=now, hits=1))
-                row = (1, now)
-            except IntegrityError:  # another worker inserted it first
-                row = side.execute(bump).first()
-    hits, window_start = row
-    if hits <= limit:
-        return 0
-    return max(1, math.ceil((window_start + window - now).total_seconds()))
-
-
-def purge_rate_limits(session: Session, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Delete counters whose window ended long ago (for ``flask lti purge``)."""
-    return session.execute(delete(RateLimit).where(RateLimit.window_start < utcnow() - older_than)).rowcount
 
 
 # --- launch --------------------------------------------------------------------------------------------
@@ -395,7 +357,9 @@ class ToolLaunch(MessageLaunch):
         return self
 
     def validate_claims(self) -> "ToolLaunch":
-        check_claims(self._get_jwt_body())
+        problem = check_claims(self._get_jwt_body())
+        if problem:
+            raise LaunchError(hint=problem)
         return self
 
     def validate_deployment(self) -> "ToolLaunch":
@@ -421,78 +385,6 @@ def _shown(value: Any, limit: int = 100) -> str:
     """A value from the request for a hint: repr'd, and cut short so a long one does not fill the page."""
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-# --- claim shapes ----------------------------------------------------------------------------------------
-
-CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-_Str, _StrList, _Scalar = "string", "list of strings", "scalar"
-# claim: (expected shape, longest length or None, sub-fields of an object) — null counts as absent.
-# Lengths: the LTI spec caps sub, context and resource link ids at 255 characters (user_account.subject too).
-_SHAPES: dict[str, tuple[Any, int | None, dict[str, tuple[Any, int | None]]]] = {
-    "iss": (_Str, 255, {}), "sub": (_Str, 255, {}), "azp": (_Str, 255, {}), "nonce": (_Str, 255, {}),
-    "given_name": (_Str, None, {}), "family_name": (_Str, None, {}), "locale": (_Str, None, {}),
-    "name": (_Str, None, {}), "email": (_Str, None, {}),
-    CLAIM + "message_type": (_Str, 100, {}), CLAIM + "version": (_Str, 20, {}),
-    CLAIM + "deployment_id": (_Str, 255, {}), CLAIM + "target_link_uri": (_Str, None, {}),
-    CLAIM + "roles": (_StrList, None, {}), CLAIM + "role_scope_mentor": (_StrList, None, {}),
-    CLAIM + "context": (dict, None, {"id": (_Str, 255), "label": (_Str, None), "title": (_Str, None),
-                                     "type": (_StrList, None)}),
-    CLAIM + "resource_link": (dict, None, {"id": (_Str, 255), "title": (_Str, None), "description": (_Str, None)}),
-    CLAIM + "custom": (dict, None, {}), CLAIM + "launch_presentation": (dict, None, {}),
-    CLAIM + "tool_platform": (dict, None, {}), CLAIM + "lis": (dict, None, {}),
-    CLAIM_DEEP_LINKING: (dict, None, {"deep_link_return_url": (_Str, None), "accept_types": (_StrList, None),
-                                      "accept_presentation_document_targets": (_StrList, None),
-                                      "accept_multiple": (_Scalar, None), "title": (_Str, None),
-                                      "text": (_Str, None), "data": (_Str, None)}),
-    CLAIM_AGS: (dict, None, {"lineitems": (_Str, None), "lineitem": (_Str, None), "scope": (_StrList, None)}),
-    CLAIM_NRPS: (dict, None, {"context_memberships_url": (_Str, None)}),
-}
-NAME_MAX, EMAIL_MAX = 200, 320  # user_account.name and .email
-
-
-def _fits(value: Any, shape: Any) -> bool:
-    if shape is _Str:
-        return isinstance(value, str)
-    if shape is _StrList:
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if shape is _Scalar:
-        return isinstance(value, (str, bool, int, float))
-    return isinstance(value, shape)
-
-
-def check_claims(body: dict[str, Any]) -> None:
-    """Refuse a launch whose known claims have the wrong type or an over-long id (a 400 naming the claim, never
-    its value); afterwards each known claim can be read as its type. ``name`` over 200 characters is cut to 200
-    and ``email`` over 320 dropped (a teacher's launch is not refused for them); ``custom`` values must be
-    scalars (Canvas sends strings)."""
-    def malformed(claim: str, why: str) -> LaunchError:
-        return LaunchError(hint=f"The id_token's '{claim}' claim is malformed: {why}.")
-
-    for claim, (shape, longest, fields) in _SHAPES.items():
-        value = body.get(claim)
-        if value is None:
-            continue
-        if not _fits(value, shape):
-            raise malformed(claim, f"expected {'an object' if shape is dict else 'a ' + shape}")
-        if longest is not None and len(value) > longest:
-            raise malformed(claim, f"longer than {longest} characters")
-        for name, (field_shape, field_longest) in fields.items():
-            field = value.get(name)
-            if field is None:
-                continue
-            if not _fits(field, field_shape):
-                raise malformed(f"{claim}.{name}", f"expected a {field_shape}")
-            if field_longest is not None and len(field) > field_longest:
-                raise malformed(f"{claim}.{name}", f"longer than {field_longest} characters")
-    custom = body.get(CLAIM + "custom") or {}
-    if not all(isinstance(v, (str, bool, int, float)) or v is None for v in custom.values()):
-        raise malformed(CLAIM + "custom", "its values must be strings")
-    if isinstance(body.get("name"), str) and len(body["name"]) > NAME_MAX:
-        body["name"] = body["name"][:NAME_MAX]
-    if isinstance(body.get("email"), str) and len(body["email"]) > EMAIL_MAX:
-        del body["email"]
 
 
 def _find_key(key_set: dict | None, kid: str) -> dict | None:
@@ -544,5 +436,5 @@ def state_cookie_name(state: str) -> str:
 
 
 __all__ = ["BadRequest", "Forbidden", "LaunchError", "LaunchReplayed", "LoginRedirect", "NotAuthenticated",
-           "StateUnbound", "TooManyLogins", "ToolLaunch", "begin_login", "check_claims", "count_login",
-           "platform_origin", "state_cookie_name", "validate_launch"]
+           "StateUnbound", "TooManyLogins", "ToolLaunch", "begin_login", "platform_origin", "state_cookie_name",
+           "validate_launch"]

@@ -24,7 +24,9 @@ from lti_tool.db import utcnow
 from lti_tool.errors import BadRequest, NotAuthenticated
 from lti_tool.lti.actor import Actor, Course
 from lti_tool.lti.context import LaunchContext, record_launch
-from lti_tool.lti.launch import CLAIM, ToolLaunch, purge_rate_limits
+from lti_tool.lti.claims import CLAIM
+from lti_tool.lti.launch import ToolLaunch
+from lti_tool.lti.ratelimit import purge_rate_limits
 from lti_tool.lti.models import LaunchRecord, LoginState, Registration, ToolSession
 from lti_tool.lti.roles import Role, map_roles
 from lti_tool.people.models import User

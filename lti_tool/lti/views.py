@@ -14,8 +14,10 @@ from sqlalchemy import select
 from lti_tool import db
 from lti_tool.errors import render_error
 from lti_tool.lti import deep_linking, keys
-from lti_tool.lti.launch import (CLAIM, LOGIN_TTL, StateUnbound, TooManyLogins, begin_login, count_login,
-                                 platform_origin, state_cookie_name, validate_launch)
+from lti_tool.lti.claims import CLAIM
+from lti_tool.lti.launch import (LOGIN_TTL, StateUnbound, TooManyLogins, begin_login, platform_origin,
+                                 state_cookie_name, validate_launch)
+from lti_tool.lti.ratelimit import count_login
 from lti_tool.lti.models import LoginState, Registration
 from lti_tool.lti.session import (SESSION_PARAM, current_actor, launch_record, requires_actor, set_partitioned_cookie,
                                   set_session_cookie, start_session)

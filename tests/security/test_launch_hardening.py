@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from lti_tool.db import utcnow
 from lti_tool.lti import launch as launch_module
-from lti_tool.lti.launch import count_login
+from lti_tool.lti.ratelimit import count_login
 from lti_tool.lti.models import LaunchRecord, LoginState, RateLimit, Registration, ToolSession
 from lti_tool.people.models import User
 from tests.support.signer import CLAIM, login
