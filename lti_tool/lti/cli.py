@@ -9,15 +9,8 @@ from lti_tool.db import session_scope
 from lti_tool.errors import MicrocredError
 from lti_tool.lti import registry
 from lti_tool.lti.keys import keys_cli
-
-# What the developer key asks for (canvas_templates/); an admin may grant fewer: pass --scope then.
-TOOL_SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
-)
+from lti_tool.lti.services import scopes
+from lti_tool.lti.services.scopes import TOOL_SCOPES
 
 platform_cli = AppGroup("platform", help="LTI platforms (Canvas developer keys) this tool trusts.")
 
@@ -128,6 +121,27 @@ def remove(registration_id, yes):
     except MicrocredError as error:
         _fail(error)
     click.echo(f"Platform {registration_id} removed.")
+
+
+@platform_cli.command("scopes")
+@click.argument("registration_id", type=int)
+@click.option("--refresh", is_flag=True, help="Ask the platform what it grants now, and record the answer.")
+@with_appcontext
+def scopes_command(registration_id: int, refresh: bool) -> None:
+    """Show the scopes a platform granted Microcred; --refresh asks the platform again (after an administrator
+    unticked or ticked scopes on the developer key)."""
+    try:
+        with session_scope() as session:
+            registration = registry.get_registration(session, registration_id)
+            check = scopes.refresh_granted_scopes(session, registration) if refresh else None
+            granted = scopes.granted_scopes(registration)
+            for scope in scopes.TOOL_SCOPES:
+                click.echo(f"{'granted    ' if scope in granted else 'NOT granted'}  {scope}")
+            if check is not None:
+                changes = [f"-{s}" for s in sorted(check.removed)] + [f"+{s}" for s in sorted(check.added)]
+                click.echo("Recorded: " + (", ".join(changes) if changes else "no change") + ".")
+    except MicrocredError as error:
+        raise click.ClickException(error.message + (f" {error.hint}" if error.hint else "")) from error
 
 
 lti_cli = AppGroup("lti", help="LTI housekeeping.")

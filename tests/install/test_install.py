@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.audit.models import AuditEvent
-from lti_tool.lti.cli import TOOL_SCOPES
-from lti_tool.lti.dynreg import RegistrationError, check_url
-from lti_tool.lti.install import developer_key, granted_scopes, missing_scopes, scopes_named_in
+from lti_tool.lti.install import developer_key
+from lti_tool.lti.platform_http import RegistrationError, check_url
+from lti_tool.lti.services.scopes import TOOL_SCOPES, granted_scopes, missing_scopes, scopes_named_in
 from lti_tool.lti.models import Registration
 from tests.install.fake_registration import FakeCanvasRegistration, registration_errors
 from tests.install.support import BASE, canvas, district, tool_jwks  # noqa: F401 - fixtures
@@ -291,7 +291,7 @@ def registered(app, client, session, district, canvas):
 
 
 def test_scopes_the_admin_unticks_later_are_detected_and_recorded(session, canvas, registered):
-    from lti_tool.lti.install import refresh_granted_scopes
+    from lti_tool.lti.services.scopes import refresh_granted_scopes
 
     canvas.disable_scopes(registered.client_id, AGS + "lineitem", NRPS)
     check = refresh_granted_scopes(session, registered)
@@ -309,7 +309,7 @@ def test_scopes_the_admin_unticks_later_are_detected_and_recorded(session, canva
 
 
 def test_a_platform_that_does_not_name_the_missing_scopes_is_asked_one_by_one(session, canvas, registered):
-    from lti_tool.lti.install import refresh_granted_scopes
+    from lti_tool.lti.services.scopes import refresh_granted_scopes
 
     canvas.terse_scope_errors = True
     canvas.disable_scopes(registered.client_id, AGS + "result.readonly")
@@ -319,7 +319,7 @@ def test_a_platform_that_does_not_name_the_missing_scopes_is_asked_one_by_one(se
 
 
 def test_nothing_changes_when_nothing_changed(session, canvas, registered):
-    from lti_tool.lti.install import refresh_granted_scopes
+    from lti_tool.lti.services.scopes import refresh_granted_scopes
 
     check = refresh_granted_scopes(session, registered)
     assert check.granted == set(TOOL_SCOPES) and not check.removed and not check.added

@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from lti_tool.errors import BadRequest
-from lti_tool.lti import dynreg, registry
+from lti_tool.lti import dynreg, platform_http, registry
 from lti_tool.lti.models import Registration, UsedInvite
 from tests.install.support import canvas, district, hostile, tool_jwks  # noqa: F401 - fixtures
 from tests.install.support import invite, json_head, register, stored, text
@@ -208,8 +208,8 @@ def test_deeply_nested_json_is_refused_not_a_500(limited, hostile):
                                      "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]", "[fc00::1]", "[::1]",
                                      "[64:ff9b::a00:1]", "[2002:a00:1::1]"])
 def test_production_refuses_every_address_that_is_not_global(address):
-    with pytest.raises(dynreg.RegistrationError) as refused:
-        dynreg.check_url("jwks_uri", f"https://{address}/jwks", production=True)
+    with pytest.raises(platform_http.RegistrationError) as refused:
+        platform_http.check_url("jwks_uri", f"https://{address}/jwks", production=True)
     assert "private address" in refused.value.hint
 
 
@@ -295,15 +295,15 @@ def test_the_pinned_connection_keeps_the_name_for_the_host_header_and_the_certif
     http.verify = cert
     resolver = _Resolver("localhost", "127.0.0.1", later="10.0.0.9")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    with dynreg.PlatformClient(http, production=False, limits=dynreg.Limits(deadline=5)) as platform:
+    with platform_http.PlatformClient(http, production=False, limits=platform_http.Limits(deadline=5)) as platform:
         answer = platform.get("configuration", f"https://localhost:{port}/config")
     assert answer.status == 200 and json.loads(answer.body) == {"ok": True}
     assert hosts == [f"localhost:{port}"] and resolver.calls == 1  # resolved once: checked, then connected to
 
     # The certificate is checked against the name, not the pinned address (which it would match).
     monkeypatch.setattr(socket, "getaddrinfo", _Resolver("platform.test", "127.0.0.1"))
-    with pytest.raises(dynreg.RegistrationError) as refused:
-        with dynreg.PlatformClient(http, production=False, limits=dynreg.Limits(deadline=5)) as platform:
+    with pytest.raises(platform_http.RegistrationError) as refused:
+        with platform_http.PlatformClient(http, production=False, limits=platform_http.Limits(deadline=5)) as platform:
             platform.get("configuration", f"https://platform.test:{port}/config")
     assert "SSLError" in refused.value.hint
 
@@ -317,15 +317,15 @@ def test_every_checked_address_is_tried_in_order(hostile, monkeypatch):
         (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] if host == "localhost"
         else real(host, port, *a, **kw))
-    with dynreg.PlatformClient(requests.Session(), production=False, limits=dynreg.Limits(deadline=5)) as client:
+    with platform_http.PlatformClient(requests.Session(), production=False, limits=platform_http.Limits(deadline=5)) as client:
         answer = client.get("configuration", f"http://localhost:{platform.port}/config")
     assert answer.status == 200 and answer.body == body
 
 
 def test_development_allows_loopback_but_not_private_networks(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", _Resolver("lms.lan", "10.0.0.5"))
-    with pytest.raises(dynreg.RegistrationError) as refused:
-        with dynreg.PlatformClient(requests.Session(), production=False, limits=dynreg.Limits()) as platform:
+    with pytest.raises(platform_http.RegistrationError) as refused:
+        with platform_http.PlatformClient(requests.Session(), production=False, limits=platform_http.Limits()) as platform:
             platform.get("configuration", "https://lms.lan/config")
     assert "private address" in refused.value.hint
 
