@@ -16,6 +16,9 @@ import pytest
 from tests.support.databases import PostgresLeg, SqliteLeg
 from tests.support.postgres import find_server
 
+# Fixtures shared beyond their folder: the Dynamic Registration fakes (tests/install and tests/security).
+pytest_plugins = ("tests.install.support",)
+
 REQUIRE_FULL_STACK = os.environ.get("REQUIRE_FULL_STACK") == "1"
 LEGS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -152,19 +155,24 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture(scope="session")
+def dev_certificate(tmp_path_factory):
+    """One development certificate (localhost, 127.0.0.1) for every HTTPS server of the run: (cert, key)."""
+    from lti_tool.cli import write_dev_certificate
+
+    return write_dev_certificate(tmp_path_factory.mktemp("certs"))
+
+
 @pytest.fixture
-def live_server(make_app, db_url, tmp_path_factory):
+def live_server(make_app, db_url, dev_certificate):
     """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT), with the
     practice LMS opted in (as ``make demo`` does)."""
     from tests.support import live
 
-    from lti_tool.cli import write_dev_certificate
-
     port = live.free_port()
-    cert_dir = tmp_path_factory.mktemp("certs")
-    cert, _key = write_dev_certificate(cert_dir)
+    cert, _key = dev_certificate
     app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", EXTRA_CA_CERTS=str(cert), PRACTICE_LMS=True)
-    server = live.start(app, port, cert_dir)
+    server = live.start(app, port, cert.parent)
     try:
         yield server
     finally:
@@ -179,3 +187,52 @@ def session(app):
     db_session = app.extensions["db_sessionmaker"]()
     yield db_session
     db_session.close()
+
+
+# --- a district, a platform that signs launches, people signed in --------------------------------------
+
+@pytest.fixture
+def district(session):
+    """The sample district (slug ``lakeside``) with its school LES, committed."""
+    from tests.support import factories
+
+    row = factories.district(session)
+    session.commit()
+    return row
+
+
+@pytest.fixture
+def signer():
+    """A stand-in LTI platform that signs id_tokens with its own key (tests/support/signer.py)."""
+    from tests.support.signer import Signer
+
+    return Signer()
+
+
+@pytest.fixture
+def registration(session, district, signer):
+    """The ``signer`` registered in ``district``, its key set cached as after a first launch (no fetch)."""
+    from tests.support import factories
+
+    row = factories.platform(session, district, client_id=signer.client_id, deployments=(signer.deployment_id,))
+    row.key_set = signer.jwks()
+    session.commit()
+    return row
+
+
+@pytest.fixture
+def sign_in(app, session, registration):
+    """``sign_in(roles, **options)``: a new person of ``registration``'s district with an open session (options as
+    ``factories.signed_in``), committed. Returns a test client presenting that session, with ``.token``,
+    ``.actor`` and ``.csrf`` (what its forms carry)."""
+    from tests.support import factories
+    from tests.support.web import csrf_for, use_session
+
+    def start(roles, **options):
+        token, actor = factories.signed_in(session, registration, set(roles), **options)
+        session.commit()
+        client = use_session(app.test_client(), token)
+        client.token, client.actor, client.csrf = token, actor, csrf_for(app, token)
+        return client
+
+    return start

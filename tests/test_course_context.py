@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from lti_tool.db import utcnow
@@ -12,28 +11,13 @@ from lti_tool.lti.actor import Actor
 from lti_tool.lti.claims import CLAIM_AGS as AGS_CLAIM, CLAIM_NRPS as NRPS_CLAIM
 from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.models import CourseContext, LaunchRecord, Placement, ToolSession
-from tests.support import factories
-from tests.support.signer import CLAIM, Signer, login
+from tests.support.signer import CLAIM, login
 
 BASE = "https://localhost"
 LINE_ITEMS = "https://canvas.example/api/lti/courses/101/line_items"
 MEMBERS = "https://canvas.example/api/lti/courses/101/names_and_roles"
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
           "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
-
-
-@pytest.fixture
-def signer():
-    return Signer()
-
-
-@pytest.fixture
-def canvas(session, signer):
-    registration = factories.platform(session, factories.district(session), client_id=signer.client_id,
-                                      deployments=(signer.deployment_id,))
-    registration.key_set = signer.jwks()
-    session.commit()
-    return registration
 
 
 def _launch(app, signer, **claims):
@@ -54,13 +38,13 @@ def _assignment_launch(app, signer, line_item=LINE_ITEMS + "/7"):
         NRPS_CLAIM: {"context_memberships_url": MEMBERS, "service_versions": ["2.0"]}})
 
 
-def test_a_launch_stores_where_the_gradebook_and_roster_are_and_it_outlives_the_purge(app, session, signer, canvas,
+def test_a_launch_stores_where_the_gradebook_and_roster_are_and_it_outlives_the_purge(app, session, signer, registration,
                                                                                      runner):
     client = _assignment_launch(app, signer)
     course = session.scalar(select(CourseContext))
     assert (course.context_id, course.title, course.canvas_course_id) == ("course-1", "PD 101", "101")
     assert (course.line_items_url, course.memberships_url, course.ags_scopes) == (LINE_ITEMS, MEMBERS, SCOPES)
-    assert course.district_id == canvas.district_id and course.deployment_id == signer.deployment_id
+    assert course.district_id == registration.district_id and course.deployment_id == signer.deployment_id
     placement = session.scalar(select(Placement))
     assert (placement.resource_link_id, placement.kind, placement.slug, placement.line_item_url) == \
         ("link-7", "mc", "morning-meeting", LINE_ITEMS + "/7")
@@ -79,7 +63,7 @@ def test_a_launch_stores_where_the_gradebook_and_roster_are_and_it_outlives_the_
     assert session.scalar(select(CourseContext.line_items_url)) == LINE_ITEMS
 
 
-def test_later_launches_update_what_they_send_and_keep_the_rest(app, session, signer, canvas):
+def test_later_launches_update_what_they_send_and_keep_the_rest(app, session, signer, registration):
     _assignment_launch(app, signer)
     # From the course navigation: no resource link line item, a new roster URL (Canvas may move it).
     _launch(app, signer, **{CLAIM + "resource_link": {"id": "link-7"},
@@ -113,7 +97,7 @@ def test_an_old_session_actor_with_fields_since_removed_still_loads():
     assert Actor.from_json(old).course_context_id is None
 
 
-def test_a_course_on_a_new_platform_site_may_frame_the_next_page_at_once(app, session, signer, canvas):
+def test_a_course_on_a_new_platform_site_may_frame_the_next_page_at_once(app, session, signer, registration):
     """The district's own Canvas domain is known from the course's roster URL: the frame-ancestors list,
     cached for a minute, is dropped when a launch brings a new one."""
     first = _launch(app, signer)

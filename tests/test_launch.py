@@ -9,24 +9,9 @@ from sqlalchemy import func, select
 from lti_tool.audit.models import AuditEvent
 from lti_tool.lti.models import LaunchRecord, LoginState, ToolSession
 from lti_tool.people.models import User
-from tests.support import factories
-from tests.support.signer import CLAIM, LIS, Signer, login
+from tests.support.signer import CLAIM, LIS, login
 
 BASE = "https://localhost"
-
-
-@pytest.fixture
-def signer():
-    return Signer()
-
-
-@pytest.fixture
-def canvas(session, signer):
-    registration = factories.platform(session, factories.district(session), client_id=signer.client_id,
-                                      deployments=(signer.deployment_id,))
-    registration.key_set = signer.jwks()  # as cached after a first launch: no network here
-    session.commit()
-    return registration
 
 
 def _launch(client, signer, *, mutate=None, sign=None, **claim_overrides):
@@ -42,7 +27,7 @@ def _users(session):
     return session.scalar(select(func.count()).select_from(User))
 
 
-def test_a_valid_launch_opens_a_session_and_lands_home(client, session, signer, canvas):
+def test_a_valid_launch_opens_a_session_and_lands_home(client, session, signer, registration):
     response, _, _ = _launch(client, signer)
     assert response.status_code == 303 and response.headers["Location"] == "/"
     cookies = response.headers.getlist("Set-Cookie")
@@ -51,7 +36,7 @@ def test_a_valid_launch_opens_a_session_and_lands_home(client, session, signer, 
         assert attribute in session_cookie
     assert any(c.startswith("mc_lti_state_") and "Max-Age=0" in c for c in cookies)  # spent state cookie dropped
     user = session.scalar(select(User))
-    assert user.subject == "user-1" and user.name == "Ana Teacher" and user.district_id == canvas.district_id
+    assert user.subject == "user-1" and user.name == "Ana Teacher" and user.district_id == registration.district_id
     assert session.scalar(select(func.count()).select_from(LaunchRecord)) == 1
     assert session.scalar(select(func.count()).select_from(ToolSession)) == 1
     assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "lti.launch")) == "lti.launch"
@@ -59,20 +44,20 @@ def test_a_valid_launch_opens_a_session_and_lands_home(client, session, signer, 
     assert "Welcome, Ana Teacher" in home.text and "Teacher" in home.text and "PD 101" in home.text
 
 
-def test_relaunch_reuses_the_user(client, session, signer, canvas):
+def test_relaunch_reuses_the_user(client, session, signer, registration):
     _launch(client, signer)
     _launch(client, signer)
     assert _users(session) == 1
 
 
-def test_a_replayed_launch_is_refused(client, session, signer, canvas):
+def test_a_replayed_launch_is_refused(client, session, signer, registration):
     response, token, query = _launch(client, signer)
     assert response.status_code == 303
     again = client.post("/lti/launch", base_url=BASE, data={"id_token": token, "state": query["state"]})
     assert again.status_code == 403 and "already used" in again.text
 
 
-def test_a_launch_from_another_browser_is_refused_with_a_new_window_offer(app, session, signer, canvas):
+def test_a_launch_from_another_browser_is_refused_with_a_new_window_offer(app, session, signer, registration):
     first, second = app.test_client(), app.test_client()
     query = login(first, signer)
     token = signer.sign(signer.claims(query["nonce"]))
@@ -98,7 +83,7 @@ def test_a_launch_from_another_browser_is_refused_with_a_new_window_offer(app, s
     ("not_a_jwt", "3 parts"),
     ("body_is_a_list", "malformed"),
 ])
-def test_bad_launches_are_4xx_pages_for_it_and_store_no_user(client, session, signer, canvas, case, says):
+def test_bad_launches_are_4xx_pages_for_it_and_store_no_user(client, session, signer, registration, case, says):
     import base64
     import json
 
@@ -127,7 +112,7 @@ def test_bad_launches_are_4xx_pages_for_it_and_store_no_user(client, session, si
         "body_is_a_list": dict(sign=lambda b: "eyJhbGciOiJSUzI1NiIsImtpZCI6InBsYXRmb3JtLWtleS0xIn0.WzFd.c2ln"),
     }[case]
     if case == "unknown_kid":  # the tool refetches the key set: make that fetch fail locally, not on the internet
-        canvas.key_set_url = "https://127.0.0.1:9/jwks"
+        registration.key_set_url = "https://127.0.0.1:9/jwks"
         session.commit()
     if case == "wrong_nonce":
         query = login(client, signer)
@@ -141,7 +126,7 @@ def test_bad_launches_are_4xx_pages_for_it_and_store_no_user(client, session, si
     assert _users(session) == 0 and session.scalar(select(func.count()).select_from(ToolSession)) == 0
 
 
-def test_a_refused_launch_can_be_retried_with_a_good_token(client, session, signer, canvas):
+def test_a_refused_launch_can_be_retried_with_a_good_token(client, session, signer, registration):
     """A genuinely signed token refused for its claims (here: expired) leaves the state usable; only a token
     whose signature fails spends it (tests/security/test_launch_hardening.py)."""
     query = login(client, signer)
@@ -159,14 +144,14 @@ def test_a_refused_launch_can_be_retried_with_a_good_token(client, session, sign
      "District administrator"),
     ([LIS + "membership#Learner", "http://purl.imsglobal.org/vocab/lti/system/person#TestUser"], "Student View", "Facilitator"),
 ])
-def test_roles_reach_the_page_through_the_projects_mapping(client, session, signer, canvas, roles, shown, hidden):
+def test_roles_reach_the_page_through_the_projects_mapping(client, session, signer, registration, roles, shown, hidden):
     response, _, _ = _launch(client, signer, roles=roles)
     assert response.status_code == 303
     page = client.get("/", base_url=BASE).text
     assert shown in page and hidden not in page
 
 
-def test_deep_linking_launch_goes_to_the_picker(client, session, signer, canvas):
+def test_deep_linking_launch_goes_to_the_picker(client, session, signer, registration):
     settings = {"deep_link_return_url": "https://canvas.example/dl", "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["iframe"]}
     response, _, _ = _launch(client, signer, roles=[LIS + "membership#Instructor"], mutate=lambda b: (
@@ -177,7 +162,7 @@ def test_deep_linking_launch_goes_to_the_picker(client, session, signer, canvas)
     assert "Add a micro-credential to this course" in client.get("/lti/deep-link", base_url=BASE).text
 
 
-def test_platform_storage_round_trip_when_cookies_are_blocked(app, session, signer, canvas):
+def test_platform_storage_round_trip_when_cookies_are_blocked(app, session, signer, registration):
     browser_frame, cookieless = app.test_client(), app.test_client()
     page = browser_frame.get("/lti/login", query_string={
         "iss": signer.issuer, "login_hint": "h", "client_id": signer.client_id, "deployment_id": signer.deployment_id,
@@ -197,7 +182,7 @@ def test_platform_storage_round_trip_when_cookies_are_blocked(app, session, sign
     assert "Welcome" in cookieless.get(right.headers["Location"], base_url=BASE).text
 
 
-def test_launch_logs_carry_no_names_emails_or_tokens(client, session, signer, canvas, caplog):
+def test_launch_logs_carry_no_names_emails_or_tokens(client, session, signer, registration, caplog):
     with caplog.at_level(logging.DEBUG, logger="lti_tool"):
         _, token, _ = _launch(client, signer)
     text = "\n".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)

@@ -5,16 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.lti.models import LoginState
-from tests.support import factories
 
 CLIENT_ID = "10000000000001"
-
-
-@pytest.fixture
-def canvas(session):
-    registration = factories.platform(session, factories.district(session), client_id=CLIENT_ID)
-    session.commit()
-    return registration
 
 
 def _canvas_login(**overrides):
@@ -27,12 +19,12 @@ def _canvas_login(**overrides):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_login_redirects_to_the_platform_with_state_and_nonce(client, session, canvas, method):
+def test_login_redirects_to_the_platform_with_state_and_nonce(client, session, registration, method):
     params = _canvas_login()
     response = client.get("/lti/login", query_string=params) if method == "get" else client.post("/lti/login", data=params)
     assert response.status_code == 302
     url = urlsplit(response.headers["Location"])
-    assert f"{url.scheme}://{url.netloc}{url.path}" == canvas.auth_login_url
+    assert f"{url.scheme}://{url.netloc}{url.path}" == registration.auth_login_url
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert query["client_id"] == CLIENT_ID and query["login_hint"] == "abc123"
     assert query["redirect_uri"] == "https://tool.test/lti/launch"
@@ -46,14 +38,14 @@ def test_login_redirects_to_the_platform_with_state_and_nonce(client, session, c
         assert attribute in cookie
 
 
-def test_each_login_gets_its_own_state_so_two_tabs_work(client, canvas):
+def test_each_login_gets_its_own_state_so_two_tabs_work(client, registration):
     first = client.get("/lti/login", query_string=_canvas_login()).headers["Location"]
     second = client.get("/lti/login", query_string=_canvas_login()).headers["Location"]
     state = lambda url: parse_qs(urlsplit(url).query)["state"][0]  # noqa: E731
     assert state(first) != state(second)
 
 
-def test_platform_storage_target_gets_the_put_data_page(client, session, canvas):
+def test_platform_storage_target_gets_the_put_data_page(client, session, registration):
     response = client.get("/lti/login", query_string=_canvas_login(lti_storage_target="post_message_forwarding"))
     assert response.status_code == 200
     row = session.scalar(select(LoginState))
@@ -72,19 +64,19 @@ def test_platform_storage_target_gets_the_put_data_page(client, session, canvas)
     ({"deployment_id": "1:other"}, 400, "Deployment 1:other is not registered"),
     ({"deployment_id": "1:dep"}, 400, "Deployment 1:dep is not registered"),  # never a prefix match
 ])
-def test_bad_logins_are_refused_with_a_hint_for_it(client, session, canvas, overrides, status, says):
+def test_bad_logins_are_refused_with_a_hint_for_it(client, session, registration, overrides, status, says):
     response = client.get("/lti/login", query_string=_canvas_login(**overrides))
     assert response.status_code == status
     assert says in response.text
     assert session.scalar(select(LoginState)) is None
 
 
-def test_spec_parameter_lti_deployment_id_is_honoured(client, canvas):
+def test_spec_parameter_lti_deployment_id_is_honoured(client, registration):
     response = client.get("/lti/login", query_string=_canvas_login(deployment_id=None, lti_deployment_id="1:other"))
     assert response.status_code == 400 and "1:other" in response.text
 
 
-def test_launch_without_id_token_or_state_is_a_400_page(client, canvas):
+def test_launch_without_id_token_or_state_is_a_400_page(client, registration):
     assert client.post("/lti/launch", data={}).status_code == 400
     response = client.post("/lti/launch", data={"id_token": "a.b.c", "state": "nope"})
     assert response.status_code == 400 and "state" in response.text

@@ -1,5 +1,4 @@
 """District admins map courses to schools and designate school admins; the next launch carries both."""
-import re
 
 from sqlalchemy import select
 
@@ -7,10 +6,8 @@ from lti_tool.lti.roles import Role
 from lti_tool.people.models import CourseSchool, School, SchoolAdmin, User
 from tests.support import factories
 from tests.support.signer import LIS, Signer, login
+from tests.support.web import csrf_from
 
-
-def _csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_mapping_and_designation_reach_the_next_launch(app, session):
@@ -34,7 +31,7 @@ def test_mapping_and_designation_reach_the_next_launch(app, session):
     district_admin.set_cookie("mc_session", admin_token, domain="localhost")
     page = district_admin.get("/district/schools/")
     assert page.status_code == 200 and "Lakeside Elementary School" in page.text
-    csrf = _csrf(page.text)
+    csrf = csrf_from(page.text)
     for form in ({"action": "map_course", "school_id": school.id, "kind": "course", "platform_id": "101"},
                  {"action": "designate", "school_id": school.id, "user_id": person.id},
                  {"action": "add_school", "code": "nhs", "name": "North Harbor High School"}):
@@ -63,7 +60,7 @@ def test_only_district_admins_manage_schools_and_only_their_own(client, session)
     client.set_cookie("mc_session", teacher, domain="localhost")
     assert client.get("/district/schools/").status_code == 403
     client.set_cookie("mc_session", admin, domain="localhost")
-    csrf = _csrf(client.get("/district/schools/").text)
+    csrf = csrf_from(client.get("/district/schools/").text)
     response = client.post("/district/schools/", data={"csrf_token": csrf, "action": "map_course",
                                                        "school_id": stranger.id, "kind": "course", "platform_id": "9"})
     assert response.status_code == 404 and session.scalar(select(CourseSchool)) is None

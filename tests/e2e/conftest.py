@@ -15,7 +15,7 @@ from tests.support.platform import PracticeBrowser
 
 
 @pytest.fixture
-def open_browser(live_server):
+def open_practice_browser(live_server):
     """Start another browser (another person or device); ``cookies=False`` blocks every cookie."""
     browsers: list[PracticeBrowser] = []
 
@@ -29,8 +29,8 @@ def open_browser(live_server):
 
 
 @pytest.fixture
-def browser(open_browser) -> PracticeBrowser:
-    return open_browser()
+def browser(open_practice_browser) -> PracticeBrowser:
+    return open_practice_browser()
 
 
 @pytest.fixture

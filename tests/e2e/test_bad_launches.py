@@ -97,10 +97,10 @@ def test_a_replayed_launch_is_refused(demo, browser, practice):
     assert practice.rows() == after_first
 
 
-def test_a_state_from_another_browser_is_refused(demo, browser, open_browser, practice):
+def test_a_state_from_another_browser_is_refused(demo, browser, open_practice_browser, practice):
     fields = browser.authorize("teacher")
     before = practice.rows()
-    thief = open_browser()  # no state cookie: it never started this login
+    thief = open_practice_browser()  # no state cookie: it never started this login
     page = thief.post_launch(fields)
     refused(page, 401, "Open Microcred in a new window", "No state cookie")
     assert practice.rows() == before

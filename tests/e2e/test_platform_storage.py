@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 from tests.support.platform import autopost_form, is_get_data_page, is_put_data_page
 
 
-def test_a_launch_with_cookies_blocked_goes_through_platform_storage(demo, open_browser, practice):
-    browser = open_browser(cookies=False)
+def test_a_launch_with_cookies_blocked_goes_through_platform_storage(demo, open_practice_browser, practice):
+    browser = open_practice_browser(cookies=False)
     page = browser.login("teacher", storage=True)
     assert is_put_data_page(page) and page.url.startswith(f"{demo.url}/lti/login?")
     assert parse_qs(urlsplit(page.url).query)["lti_storage_target"] == ["post_message_forwarding"]
@@ -28,8 +28,8 @@ def test_a_launch_with_cookies_blocked_goes_through_platform_storage(demo, open_
     assert secret not in home.text
 
 
-def test_a_wrong_storage_secret_is_refused_with_a_new_window_offer(demo, open_browser, practice):
-    browser = open_browser(cookies=False)
+def test_a_wrong_storage_secret_is_refused_with_a_new_window_offer(demo, open_practice_browser, practice):
+    browser = open_practice_browser(cookies=False)
     answer = browser.post_launch(browser.authorize("teacher", storage=True))
     assert is_get_data_page(answer)
     before = practice.rows()

@@ -1,4 +1,4 @@
-"""What the Dynamic Registration tests share: a district with keys, the fake Canvas, the registration request
+"""What the Dynamic Registration tests share: the tool's key, the fake Canvas, the registration request
 Canvas frames, and a hostile platform (a raw loopback server that answers however a test scripts it)."""
 from __future__ import annotations
 
@@ -15,28 +15,27 @@ from lti_tool.lti import keys
 from lti_tool.lti.dynreg import make_invite
 from lti_tool.lti.models import Deployment, Registration
 from tests.install.fake_registration import FakeCanvasRegistration
-from tests.support import factories
 
 BASE = "https://tool.test"
 
 
 @pytest.fixture
-def district(session):
-    found = factories.district(session)
-    keys.current_key(session)
+def tool_key(session, district):
+    """The tool's signing key, made as ``db upgrade`` would, in the sample district's database."""
+    key = keys.current_key(session)
     session.commit()
-    return found
+    return key
 
 
 @pytest.fixture
-def tool_jwks(client, district):
+def tool_jwks(client, tool_key):
     """What the tool serves at its jwks_uri, which Canvas fetches to check the tool's client assertions."""
     served = {f"{BASE}/lti/jwks": client.get("/lti/jwks").get_json()}
     return lambda url: served[url]
 
 
 @pytest.fixture
-def canvas(tool_jwks):
+def fake_canvas_registration(tool_jwks):
     fake = FakeCanvasRegistration(jwks_for=tool_jwks)
     yield fake
     fake.stop()
@@ -61,9 +60,9 @@ def invite(client, slug="lakeside"):
     return make_invite(client.application.config["SECRET_KEY"], slug)
 
 
-def register(client, canvas, *, token=None, existing=None, headers=None, **query):
+def register(client, fake_canvas_registration, *, token=None, existing=None, headers=None, **query):
     """The admin enters the registration URL in Canvas; Canvas frames it with its two parameters."""
-    config_url, minted = canvas.start_registration(existing_client_id=existing)
+    config_url, minted = fake_canvas_registration.start_registration(existing_client_id=existing)
     query = {"invite": invite(client), "openid_configuration": config_url, "registration_token": token or minted,
              **query}
     return client.get("/lti/register", headers=headers,

@@ -11,7 +11,7 @@ from lti_tool.lti.platform_http import RegistrationError, check_url
 from lti_tool.lti.services.scopes import TOOL_SCOPES, granted_scopes, missing_scopes, scopes_named_in
 from lti_tool.lti.models import Registration
 from tests.install.fake_registration import FakeCanvasRegistration, registration_errors
-from tests.install.support import BASE, canvas, district, tool_jwks  # noqa: F401 - fixtures
+from tests.install.support import BASE
 from tests.install.support import invite as _invite, register as _register, stored as _stored, text as _text
 from tests.support import factories
 
@@ -44,10 +44,10 @@ def test_canvas_json_has_every_required_field_and_placement(client):
     assert key["public_jwk_url"] == f"{BASE}/lti/jwks"
     assert sorted(key["scopes"]) == sorted([AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly",
                                             AGS + "score", NRPS])
-    [canvas] = key["extensions"]
-    assert canvas["platform"] == "canvas.instructure.com" and canvas["privacy_level"] == "public"
-    assert canvas["domain"] == "tool.test"
-    placements = {p["placement"]: p for p in canvas["settings"]["placements"]}
+    [extension] = key["extensions"]
+    assert extension["platform"] == "canvas.instructure.com" and extension["privacy_level"] == "public"
+    assert extension["domain"] == "tool.test"
+    placements = {p["placement"]: p for p in extension["settings"]["placements"]}
     assert {name: p["message_type"] for name, p in placements.items()} == {
         "course_navigation": "LtiResourceLinkRequest", "assignment_selection": "LtiDeepLinkingRequest",
         "link_selection": "LtiDeepLinkingRequest", "account_navigation": "LtiResourceLinkRequest"}
@@ -76,13 +76,13 @@ def test_the_template_always_renders_valid_json():
 
 # --- Dynamic Registration: the path that works ------------------------------------------------------------
 
-def test_dynamic_registration_stores_a_launch_ready_platform(client, session, district, canvas):
-    response = _register(client, canvas)
+def test_dynamic_registration_stores_a_launch_ready_platform(client, session, district, fake_canvas_registration):
+    response = _register(client, fake_canvas_registration)
     assert response.status_code == 200, response.text
     assert "org.imsglobal.lti.close" in response.text and "window.parent" in response.text
     assert 'nonce="' in response.text
 
-    [sent] = canvas.received
+    [sent] = fake_canvas_registration.received
     assert registration_errors(sent) == []
     assert sent["application_type"] == "web" and sent["grant_types"] == ["client_credentials", "implicit"]
     assert sent["response_types"] == ["id_token"] and sent["token_endpoint_auth_method"] == "private_key_jwt"
@@ -100,35 +100,35 @@ def test_dynamic_registration_stores_a_launch_ready_platform(client, session, di
     assert placements["account_navigation"]["https://canvas.instructure.com/lti/visibility"] == "admins"
 
     registration = session.scalar(select(Registration))
-    [client_id] = canvas.registrations
-    assert registration.client_id == client_id and registration.issuer == canvas.base_url
-    assert registration.auth_login_url == f"{canvas.base_url}/api/lti/authorize_redirect"
-    assert registration.auth_token_url == canvas.token_url
-    assert registration.key_set_url == f"{canvas.base_url}/api/lti/security/jwks"
+    [client_id] = fake_canvas_registration.registrations
+    assert registration.client_id == client_id and registration.issuer == fake_canvas_registration.base_url
+    assert registration.auth_login_url == f"{fake_canvas_registration.base_url}/api/lti/authorize_redirect"
+    assert registration.auth_token_url == fake_canvas_registration.token_url
+    assert registration.key_set_url == f"{fake_canvas_registration.base_url}/api/lti/security/jwks"
     assert registration.district_id == district.id and registration.name == "Lakeside School District"
     # Canvas answers its root-account deployment at the top level, and "openid" among the scopes.
-    assert [d.deployment_id for d in registration.deployments] == [canvas.registrations[client_id]["deployment_id"]]
+    assert [d.deployment_id for d in registration.deployments] == [fake_canvas_registration.registrations[client_id]["deployment_id"]]
     assert sorted(registration.scopes) == sorted(TOOL_SCOPES) and missing_scopes(registration) == ()
-    assert canvas.registrations[client_id]["deployment_id"] in response.text
+    assert fake_canvas_registration.registrations[client_id]["deployment_id"] in response.text
 
     # The tool can now start a launch from this platform, and get tokens for its services.
-    login = client.get("/lti/login", query_string={"iss": canvas.base_url, "login_hint": "x", "client_id": client_id,
+    login = client.get("/lti/login", query_string={"iss": fake_canvas_registration.base_url, "login_hint": "x", "client_id": client_id,
                                                    "deployment_id": registration.deployments[0].deployment_id})
     assert login.status_code == 302
-    assert login.headers["Location"].startswith(f"{canvas.base_url}/api/lti/authorize_redirect?")
+    assert login.headers["Location"].startswith(f"{fake_canvas_registration.base_url}/api/lti/authorize_redirect?")
 
 
 @pytest.mark.parametrize("deployment_in", ["tool_configuration", None])
 def test_where_the_platform_puts_the_deployment(client, session, district, tool_jwks, deployment_in):
     """The IMS spec puts it in the tool configuration; Canvas before LTI Registrations sends none."""
-    canvas = FakeCanvasRegistration(jwks_for=tool_jwks, deployment_in=deployment_in)
+    fake_canvas_registration = FakeCanvasRegistration(jwks_for=tool_jwks, deployment_in=deployment_in)
     try:
-        response = _register(client, canvas)
+        response = _register(client, fake_canvas_registration)
     finally:
-        canvas.stop()
+        fake_canvas_registration.stop()
     assert response.status_code == 200, response.text
     registration = session.scalar(select(Registration))
-    [(client_id, record)] = canvas.registrations.items()
+    [(client_id, record)] = fake_canvas_registration.registrations.items()
     if deployment_in:
         assert [d.deployment_id for d in registration.deployments] == [record["deployment_id"]]
     else:
@@ -136,11 +136,11 @@ def test_where_the_platform_puts_the_deployment(client, session, district, tool_
 
 
 def test_a_platform_that_grants_less_in_its_answer_is_believed(client, session, district, tool_jwks):
-    canvas = FakeCanvasRegistration(jwks_for=tool_jwks, grant=f"{AGS}score openid")
+    fake_canvas_registration = FakeCanvasRegistration(jwks_for=tool_jwks, grant=f"{AGS}score openid")
     try:
-        assert _register(client, canvas).status_code == 200
+        assert _register(client, fake_canvas_registration).status_code == 200
     finally:
-        canvas.stop()
+        fake_canvas_registration.stop()
     registration = session.scalar(select(Registration))
     assert registration.scopes == [AGS + "score"]
     assert NRPS in missing_scopes(registration)
@@ -164,7 +164,7 @@ def test_a_platform_that_grants_less_in_its_answer_is_believed(client, session, 
     ("redirect_to_private", 400, "redirect target must use https"),
     ("invalid_registration", 400, "refused the registration (422)"),
 ])
-def test_failures_are_explained_and_store_nothing(client, session, district, canvas, monkeypatch, case, status,
+def test_failures_are_explained_and_store_nothing(client, session, district, fake_canvas_registration, monkeypatch, case, status,
                                                   says):
     query = {}
     if case == "no_configuration":
@@ -172,58 +172,58 @@ def test_failures_are_explained_and_store_nothing(client, session, district, can
     elif case == "no_token":
         query["registration_token"] = ""
     elif case == "expired_token":
-        config_url, token = canvas.start_registration(lifetime=-1)
+        config_url, token = fake_canvas_registration.start_registration(lifetime=-1)
         query.update(openid_configuration=config_url, registration_token=token)
     elif case == "wrong_token":
         query["registration_token"] = "stolen"  # the configuration URL's own token still works
     elif case == "configuration_not_json":
-        canvas.config_body = "<html>Canvas is down for maintenance</html>"
+        fake_canvas_registration.config_body = "<html>Canvas is down for maintenance</html>"
     elif case == "configuration_unreachable":
-        canvas.stop()
+        fake_canvas_registration.stop()
     elif case == "configuration_not_an_object":
-        canvas.config_body = "[]"
+        fake_canvas_registration.config_body = "[]"
     elif case == "plain_http_issuer":
-        canvas.config_override = {"issuer": "http://lms.example.edu"}
+        fake_canvas_registration.config_override = {"issuer": "http://lms.example.edu"}
     elif case == "plain_http_jwks":
-        canvas.config_override = {"jwks_uri": "http://lms.example.edu/jwks"}
+        fake_canvas_registration.config_override = {"jwks_uri": "http://lms.example.edu/jwks"}
     elif case == "other_platform":
-        canvas.config_override = {"issuer": "https://evil.example.com"}
+        fake_canvas_registration.config_override = {"issuer": "https://evil.example.com"}
     elif case == "missing_registration_endpoint":
-        canvas.config_override = {"registration_endpoint": None}
+        fake_canvas_registration.config_override = {"registration_endpoint": None}
     elif case == "missing_token_endpoint":
-        canvas.config_override = {"token_endpoint": None}
+        fake_canvas_registration.config_override = {"token_endpoint": None}
     elif case == "redirect_to_private":
-        canvas.config_redirect = "http://169.254.169.254/latest/meta-data/"
+        fake_canvas_registration.config_redirect = "http://169.254.169.254/latest/meta-data/"
     elif case == "invalid_registration":
         from lti_tool.lti import dynreg
 
         real = dynreg.tool_registration
         monkeypatch.setattr(dynreg, "tool_registration", lambda base: {**real(base), "response_types": ["code"]})
-    response = _register(client, canvas, **query)
+    response = _register(client, fake_canvas_registration, **query)
     assert response.status_code == status, response.text
     assert 400 <= response.status_code < 500
     assert says in _text(response)
     assert _stored(session) == (0, 0, 0)
     if case == "wrong_token":
-        assert canvas.refused == [(401, {"errorMessage": "JWT did not include expected contents"})]
+        assert fake_canvas_registration.refused == [(401, {"errorMessage": "JWT did not include expected contents"})]
     if case == "invalid_registration":
-        [(refused, body)] = canvas.refused
+        [(refused, body)] = fake_canvas_registration.refused
         assert refused == 422 and body["errors"][0]["field"] == "response_types"
     if case not in ("wrong_token", "invalid_registration"):
-        assert canvas.received == []
+        assert fake_canvas_registration.received == []
 
 
-def test_registering_the_same_client_again_is_a_conflict(client, session, district, canvas):
+def test_registering_the_same_client_again_is_a_conflict(client, session, district, fake_canvas_registration):
     """Canvas's "update registration" flow answers with the key it already made."""
-    assert _register(client, canvas).status_code == 200
-    [client_id] = canvas.registrations
-    again = _register(client, canvas, existing=client_id)
+    assert _register(client, fake_canvas_registration).status_code == 200
+    [client_id] = fake_canvas_registration.registrations
+    again = _register(client, fake_canvas_registration, existing=client_id)
     assert again.status_code == 409 and "already registered" in _text(again)
     assert _stored(session)[:2] == (1, 1)
 
 
-def test_json_callers_get_json_errors(client, session, district, canvas):
-    config_url, _ = canvas.start_registration(lifetime=-1)
+def test_json_callers_get_json_errors(client, session, district, fake_canvas_registration):
+    config_url, _ = fake_canvas_registration.start_registration(lifetime=-1)
     response = client.get("/lti/register", headers={"Accept": "application/json"}, query_string={
         "invite": _invite(client), "openid_configuration": config_url, "registration_token": "x"})
     assert response.status_code == 400 and response.get_json()["error"] == "registration_refused"
@@ -248,52 +248,52 @@ def test_production_refuses_private_addresses():
 # --- the invite: who may register into which district ----------------------------------------------------
 
 @pytest.mark.parametrize("invite, says", [(None, "has no 'invite'"), ("forged", "not issued by this server")])
-def test_registration_needs_an_invite_from_this_server(client, session, district, canvas, invite, says):
+def test_registration_needs_an_invite_from_this_server(client, session, district, fake_canvas_registration, invite, says):
     """Without it, anyone with a Canvas account could register their Canvas into a district."""
-    response = _register(client, canvas, invite=invite)
+    response = _register(client, fake_canvas_registration, invite=invite)
     assert response.status_code == 403 and says in _text(response)
-    assert canvas.received == [] and canvas.refused == [] and _stored(session) == (0, 0, 0)
+    assert fake_canvas_registration.received == [] and fake_canvas_registration.refused == [] and _stored(session) == (0, 0, 0)
 
 
-def test_an_expired_invite_is_refused(client, session, district, canvas, monkeypatch):
+def test_an_expired_invite_is_refused(client, session, district, fake_canvas_registration, monkeypatch):
     from lti_tool.lti import dynreg
 
     invite = _invite(client)
     monkeypatch.setattr(dynreg, "INVITE_MAX_AGE", -1)
-    response = _register(client, canvas, invite=invite)
+    response = _register(client, fake_canvas_registration, invite=invite)
     assert response.status_code == 403 and "expired" in response.text and _stored(session) == (0, 0, 0)
 
 
-def test_the_invite_names_the_district(client, session, district, canvas):
+def test_the_invite_names_the_district(client, session, district, fake_canvas_registration):
     other = factories.district(session, slug="riverside")
     session.commit()
-    assert _register(client, canvas, invite=_invite(client, "riverside")).status_code == 200
+    assert _register(client, fake_canvas_registration, invite=_invite(client, "riverside")).status_code == 200
     assert session.scalar(select(Registration.district_id)) == other.id
 
 
-def test_the_cli_prints_a_registration_url_for_the_district(runner, district, client, session, canvas):
+def test_the_cli_prints_a_registration_url_for_the_district(runner, district, client, session, fake_canvas_registration):
     url = runner.invoke(args=["platform", "registration-url", "--district", "lakeside"]).output.strip()
     assert url.startswith(f"{BASE}/lti/register?invite=")
     invite = parse_qs(urlsplit(url).query)["invite"][0]
-    assert _register(client, canvas, invite=invite).status_code == 200
+    assert _register(client, fake_canvas_registration, invite=invite).status_code == 200
 
 
 # --- granted scopes: what the admin unticks later ---------------------------------------------------------
 
 @pytest.fixture
-def registered(app, client, session, district, canvas):
+def registered(app, client, session, district, fake_canvas_registration):
     """A registration made through Canvas; the test then runs inside the app context, as a worker would."""
-    assert _register(client, canvas).status_code == 200
+    assert _register(client, fake_canvas_registration).status_code == 200
     session.expire_all()
     registration = session.scalar(select(Registration))
     with app.app_context():
         yield registration
 
 
-def test_scopes_the_admin_unticks_later_are_detected_and_recorded(session, canvas, registered):
+def test_scopes_the_admin_unticks_later_are_detected_and_recorded(session, fake_canvas_registration, registered):
     from lti_tool.lti.services.scopes import refresh_granted_scopes
 
-    canvas.disable_scopes(registered.client_id, AGS + "lineitem", NRPS)
+    fake_canvas_registration.disable_scopes(registered.client_id, AGS + "lineitem", NRPS)
     check = refresh_granted_scopes(session, registered)
     assert check.removed == {AGS + "lineitem", NRPS} and check.added == set()
     assert granted_scopes(registered) == set(TOOL_SCOPES) - {AGS + "lineitem", NRPS}
@@ -301,24 +301,24 @@ def test_scopes_the_admin_unticks_later_are_detected_and_recorded(session, canva
     session.commit()
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "platform.scopes_changed"))
     assert event.after == {"scopes": sorted(set(TOOL_SCOPES) - {AGS + "lineitem", NRPS})}
-    assert canvas.token_requests == []  # one refused request told it all: Canvas names the missing scopes
+    assert fake_canvas_registration.token_requests == []  # one refused request told it all: Canvas names the missing scopes
 
-    canvas.enable_scopes(registered.client_id, NRPS)
+    fake_canvas_registration.enable_scopes(registered.client_id, NRPS)
     again = refresh_granted_scopes(session, registered)
     assert again.added == {NRPS} and again.removed == set() and NRPS in registered.scopes
 
 
-def test_a_platform_that_does_not_name_the_missing_scopes_is_asked_one_by_one(session, canvas, registered):
+def test_a_platform_that_does_not_name_the_missing_scopes_is_asked_one_by_one(session, fake_canvas_registration, registered):
     from lti_tool.lti.services.scopes import refresh_granted_scopes
 
-    canvas.terse_scope_errors = True
-    canvas.disable_scopes(registered.client_id, AGS + "result.readonly")
+    fake_canvas_registration.terse_scope_errors = True
+    fake_canvas_registration.disable_scopes(registered.client_id, AGS + "result.readonly")
     check = refresh_granted_scopes(session, registered)
     assert check.removed == {AGS + "result.readonly"}
-    assert len(canvas.token_requests) == len(TOOL_SCOPES) - 1  # a token for each scope still granted
+    assert len(fake_canvas_registration.token_requests) == len(TOOL_SCOPES) - 1  # a token for each scope still granted
 
 
-def test_nothing_changes_when_nothing_changed(session, canvas, registered):
+def test_nothing_changes_when_nothing_changed(session, fake_canvas_registration, registered):
     from lti_tool.lti.services.scopes import refresh_granted_scopes
 
     check = refresh_granted_scopes(session, registered)
@@ -359,8 +359,8 @@ def test_the_fake_refuses_what_canvas_refuses():
     assert {"grant_types", "domain", "placements", "visibility"} <= fields
 
 
-def test_it_can_check_the_scopes_from_the_command_line(app, runner, session, canvas, registered):
-    canvas.disable_scopes(registered.client_id, NRPS)
+def test_it_can_check_the_scopes_from_the_command_line(app, runner, session, fake_canvas_registration, registered):
+    fake_canvas_registration.disable_scopes(registered.client_id, NRPS)
     shown = runner.invoke(args=["platform", "scopes", str(registered.id)])
     assert shown.exit_code == 0 and f"granted      {NRPS}" in shown.output
     refreshed = runner.invoke(args=["platform", "scopes", str(registered.id), "--refresh"])

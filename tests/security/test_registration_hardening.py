@@ -18,7 +18,6 @@ from sqlalchemy import select
 from lti_tool.errors import BadRequest
 from lti_tool.lti import dynreg, platform_http, registry
 from lti_tool.lti.models import Registration, UsedInvite
-from tests.install.support import canvas, district, hostile, tool_jwks  # noqa: F401 - fixtures
 from tests.install.support import invite, json_head, register, stored, text
 from tests.support import factories
 
@@ -27,9 +26,9 @@ CONFIGURATION = "/api/lti/security/openid-configuration"
 
 # --- 1. an invite registers one platform, once ---------------------------------------------------------------
 
-def test_an_invite_registers_one_platform_only(client, session, district, canvas, tool_jwks):
+def test_an_invite_registers_one_platform_only(client, session, district, fake_canvas_registration, tool_jwks):
     link = invite(client)
-    assert register(client, canvas, invite=link).status_code == 200
+    assert register(client, fake_canvas_registration, invite=link).status_code == 200
     other = dynreg_fake(tool_jwks, account_name="Someone else's Canvas")
     try:
         again = register(client, other, invite=link)
@@ -43,25 +42,25 @@ def test_an_invite_registers_one_platform_only(client, session, district, canvas
         client.application.config["SECRET_KEY"], link).id
 
 
-def test_a_failed_registration_does_not_spend_the_invite(client, session, district, canvas):
+def test_a_failed_registration_does_not_spend_the_invite(client, session, district, fake_canvas_registration):
     """A typo on the platform side (here an expired registration token) must not cost IT a new link."""
     link = invite(client)
-    config_url, token = canvas.start_registration(lifetime=-1)
+    config_url, token = fake_canvas_registration.start_registration(lifetime=-1)
     failed = client.get("/lti/register", query_string={"invite": link, "openid_configuration": config_url,
                                                        "registration_token": token})
     assert failed.status_code == 400
     assert session.scalar(select(UsedInvite)) is None
-    assert register(client, canvas, invite=link).status_code == 200
+    assert register(client, fake_canvas_registration, invite=link).status_code == 200
     assert stored(session)[0] == 1
 
 
-def test_the_database_keeps_an_invite_single_use_when_two_uses_race(client, session, district, canvas, tool_jwks,
+def test_the_database_keeps_an_invite_single_use_when_two_uses_race(client, session, district, fake_canvas_registration, tool_jwks,
                                                                       monkeypatch):
     """Two registrations with one invite both pass the early check (they run at the same time): the spent
     invite's primary key lets exactly one of them commit."""
     monkeypatch.setattr(dynreg, "_check_unspent", lambda session, invite: None)
     link = invite(client)
-    assert register(client, canvas, invite=link).status_code == 200
+    assert register(client, fake_canvas_registration, invite=link).status_code == 200
     other = dynreg_fake(tool_jwks, account_name="Second district")
     try:
         second = register(client, other, invite=link, headers={"Accept": "application/json"})
@@ -112,12 +111,12 @@ def test_each_registration_url_carries_its_own_invite(runner, client, district):
     assert len(ids) == 2 and all(0 < len(value) <= 64 for value in ids)
 
 
-def test_an_invite_without_an_id_is_refused(client, session, district, canvas):
+def test_an_invite_without_an_id_is_refused(client, session, district, fake_canvas_registration):
     """Links minted before invites became single-use could be used forever: IT mints a new one."""
     old = URLSafeTimedSerializer(client.application.config["SECRET_KEY"], salt="microcred-dynamic-registration")
-    response = register(client, canvas, invite=old.dumps({"district": "lakeside"}))
+    response = register(client, fake_canvas_registration, invite=old.dumps({"district": "lakeside"}))
     assert response.status_code == 403 and "new registration URL" in text(response)
-    assert canvas.received == [] and stored(session) == (0, 0, 0)
+    assert fake_canvas_registration.received == [] and stored(session) == (0, 0, 0)
 
 
 def dynreg_fake(tool_jwks, **kwargs):
@@ -186,10 +185,10 @@ def test_a_trickling_platform_meets_one_overall_deadline(limited, hostile, stage
     assert elapsed < 2.0
 
 
-def test_the_registration_answer_is_capped_too(limited, canvas, hostile):
+def test_the_registration_answer_is_capped_too(limited, fake_canvas_registration, hostile):
     platform = hostile(lambda out: (out.send(json_head()), [out.send(b" " * 65536) for _ in range(64)]))
-    canvas.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
-    config_url, token = canvas.start_registration()
+    fake_canvas_registration.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
+    config_url, token = fake_canvas_registration.start_registration()
     response = limited.get("/lti/register", headers={"Accept": "application/json"}, query_string={
         "invite": invite(limited), "openid_configuration": config_url, "registration_token": token})
     assert response.status_code == 502 and "registration answer" in response.get_json()["hint"]
@@ -256,11 +255,9 @@ def test_production_refuses_a_name_that_resolves_to_carrier_grade_nat(client, di
 
 
 @pytest.fixture
-def tls_platform(tmp_path):
+def tls_platform(dev_certificate):
     """A TLS server on 127.0.0.1 with the development certificate (valid for localhost and 127.0.0.1 only)."""
-    from lti_tool.cli import write_dev_certificate
-
-    cert, key = write_dev_certificate(tmp_path)
+    cert, key = dev_certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.socket()
@@ -330,9 +327,9 @@ def test_development_allows_loopback_but_not_private_networks(monkeypatch):
     assert "private address" in refused.value.hint
 
 
-def test_redirects_are_followed_hop_by_hop_each_checked(client, session, district, canvas, hostile):
+def test_redirects_are_followed_hop_by_hop_each_checked(client, session, district, fake_canvas_registration, hostile):
     """The configuration URL redirects to the platform's real one: followed (checked and pinned again)."""
-    config_url, token = canvas.start_registration()
+    config_url, token = fake_canvas_registration.start_registration()
     moved = config_url.replace("127.0.0.1", "localhost")
     platform = hostile(lambda out: out.send(f"HTTP/1.1 302 Found\r\nLocation: {moved}\r\n"
                                             "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()))
@@ -341,8 +338,8 @@ def test_redirects_are_followed_hop_by_hop_each_checked(client, session, distric
     assert response.status_code == 200, response.text
     assert platform.connections == 1 and stored(session)[0] == 1
 
-    canvas.config_redirect = "http://169.254.169.254/latest/meta-data/"
-    response = register(client, canvas, headers={"Accept": "application/json"})
+    fake_canvas_registration.config_redirect = "http://169.254.169.254/latest/meta-data/"
+    response = register(client, fake_canvas_registration, headers={"Accept": "application/json"})
     assert response.status_code == 400 and "redirect target must use https" in response.get_json()["hint"]
     assert stored(session)[0] == 1
 
@@ -356,12 +353,12 @@ HOSTILE_BODY = json.dumps({
 }).encode()
 
 
-def test_a_refusal_shows_its_status_not_the_platforms_text(client, session, district, canvas, hostile):
+def test_a_refusal_shows_its_status_not_the_platforms_text(client, session, district, fake_canvas_registration, hostile):
     platform = hostile(lambda out: (out.send(json_head("422 Unprocessable Entity", len(HOSTILE_BODY))),
                                     out.send(HOSTILE_BODY)))
-    canvas.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
+    fake_canvas_registration.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
     for accept in ("text/html", "application/json"):
-        response = register(client, canvas, headers={"Accept": accept})
+        response = register(client, fake_canvas_registration, headers={"Accept": accept})
         assert response.status_code == 400
         shown = text(response)
         assert "refused the registration (422)" in shown and "redirect_uris" in shown
@@ -382,11 +379,11 @@ def test_names_and_ids_from_the_platform_are_made_plain(client, session, distric
     assert name.isprintable() and "<i>" not in response.text
 
 
-def test_an_unusable_client_id_is_a_clear_error_not_a_500(client, session, district, canvas, hostile):
+def test_an_unusable_client_id_is_a_clear_error_not_a_500(client, session, district, fake_canvas_registration, hostile):
     answer = json.dumps({"client_id": "1" * 10_000}).encode()
     platform = hostile(lambda out: (out.send(json_head(length=len(answer))), out.send(answer)))
-    canvas.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
-    response = register(client, canvas, headers={"Accept": "application/json"})
+    fake_canvas_registration.config_override = {"registration_endpoint": platform.url + "/api/lti/registrations"}
+    response = register(client, fake_canvas_registration, headers={"Accept": "application/json"})
     assert response.status_code == 400 and "client_id" in response.get_json()["hint"]
     assert stored(session) == (0, 0, 0)
 

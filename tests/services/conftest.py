@@ -14,7 +14,7 @@ CLIENT_ID = "10000000000042"
 
 
 @pytest.fixture
-def canvas():
+def fake_canvas():
     fake = FakeCanvas().start()
     try:
         yield fake
@@ -30,13 +30,13 @@ def app_context(app):
 
 
 @pytest.fixture
-def registration(session, canvas, app_context):
+def registration(session, fake_canvas, app_context):
     """A committed registration for the fake (all scopes granted), its developer key holding our JWKS."""
     district = ensure_district(session, slug="seminole", name="Seminole County")
-    registration = add_platform(session, district=district, name="Canvas", endpoints=canvas.endpoints(),
+    registration = add_platform(session, district=district, name="Canvas", endpoints=fake_canvas.endpoints(),
                                 client_id=CLIENT_ID, deployment_ids=["1:4dde05e8ca19"], scopes=list(ALL_SCOPES))
     keys.current_key(session)
-    canvas.install_developer_key(CLIENT_ID, keys.jwks(session))
+    fake_canvas.install_developer_key(CLIENT_ID, keys.jwks(session))
     session.commit()
     return registration
 
@@ -48,8 +48,8 @@ def platform(session, registration):
 
 
 @pytest.fixture
-def course(canvas):
-    return canvas.add_course(students=3, teachers=1, test_student=True)
+def course(fake_canvas):
+    return fake_canvas.add_course(students=3, teachers=1, test_student=True)
 
 
 @pytest.fixture

@@ -34,15 +34,15 @@ def _post(url, token, body, content_type=SCORE_MEDIA):
                          headers={"Authorization": f"Bearer {token}", "Content-Type": content_type}, timeout=5)
 
 
-def test_token_endpoint_checks_the_assertion(session, registration, canvas):
+def test_token_endpoint_checks_the_assertion(session, registration, fake_canvas):
     key = keys.current_key(session)
     now = int(time.time())
-    good = {"iss": registration.client_id, "sub": registration.client_id, "aud": canvas.token_url, "iat": now,
+    good = {"iss": registration.client_id, "sub": registration.client_id, "aud": fake_canvas.token_url, "iat": now,
             "exp": now + 300, "jti": "x"}
 
     def ask(claims, scope=NRPS, kid=key.kid, pem=key.private_pem):
         assertion = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
-        return requests.post(canvas.token_url, timeout=5, data={
+        return requests.post(fake_canvas.token_url, timeout=5, data={
             "grant_type": "client_credentials", "scope": scope, "client_assertion": assertion,
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
 
@@ -57,21 +57,21 @@ def test_token_endpoint_checks_the_assertion(session, registration, canvas):
     assert ask(good, scope="https://purl.imsglobal.org/spec/lti-ags/scope/other").json()["error"] == "invalid_scope"
 
 
-def test_services_refuse_missing_expired_and_unscoped_tokens(session, registration, canvas, course):
-    url = canvas.memberships_url(course)
+def test_services_refuse_missing_expired_and_unscoped_tokens(session, registration, fake_canvas, course):
+    url = fake_canvas.memberships_url(course)
     assert requests.get(url, timeout=5).json()["errors"]["message"] == "Missing access token"
     score_token = _token(session, registration, [SCORE])
     refused = requests.get(url, headers={"Authorization": f"Bearer {score_token}"}, timeout=5)
     assert refused.status_code == 401 and refused.json()["errors"]["message"] == "Insufficient permissions"
     nrps_token = _token(session, registration, [NRPS])
-    canvas.tokens[nrps_token].expires_at = time.time() - 1
+    fake_canvas.tokens[nrps_token].expires_at = time.time() - 1
     expired = requests.get(url, headers={"Authorization": f"Bearer {nrps_token}"}, timeout=5)
     assert expired.status_code == 401 and expired.json()["errors"]["message"] == "Access token expired"
 
 
-def test_score_rules(session, registration, canvas, course):
+def test_score_rules(session, registration, fake_canvas, course):
     token = _token(session, registration, [LINEITEM, SCORE])
-    item = _post(canvas.lineitems_url(course), token, {"label": "MC", "scoreMaximum": 1},
+    item = _post(fake_canvas.lineitems_url(course), token, {"label": "MC", "scoreMaximum": 1},
                  "application/vnd.ims.lis.v2.lineitem+json").json()
     scores = item["id"] + "/scores"
     student = course.students[0].lti_id
@@ -90,12 +90,12 @@ def test_score_rules(session, registration, canvas, course):
     assert _post(scores, token, {**base, "timestamp": "2026-11-22T09:59:59.000+00:00"}).status_code == 400
 
 
-def test_line_items_need_score_maximum_and_label(session, registration, canvas, course):
+def test_line_items_need_score_maximum_and_label(session, registration, fake_canvas, course):
     token = _token(session, registration, [LINEITEM])
     media = "application/vnd.ims.lis.v2.lineitem+json"
-    assert _post(canvas.lineitems_url(course), token, {"label": "MC"}, media).status_code == 400
-    assert _post(canvas.lineitems_url(course), token, {"scoreMaximum": 1}, media).status_code == 400
-    assert _post(canvas.lineitems_url(course), token, {"scoreMaximum": 1, "label": "MC"}, media).status_code == 201
+    assert _post(fake_canvas.lineitems_url(course), token, {"label": "MC"}, media).status_code == 400
+    assert _post(fake_canvas.lineitems_url(course), token, {"scoreMaximum": 1}, media).status_code == 400
+    assert _post(fake_canvas.lineitems_url(course), token, {"scoreMaximum": 1, "label": "MC"}, media).status_code == 201
 
 
 def test_unknown_developer_key(session, registration, bare_canvas):

@@ -15,28 +15,28 @@ from lti_tool.lti.services.scopes import LINEITEM, NRPS, SCORE
 from tests.services.fake_canvas import FakeCanvas
 
 
-def _roster_twice(platform, canvas, course):
-    nrps.members(platform, canvas.memberships_url(course))
-    nrps.members(platform, canvas.memberships_url(course))
+def _roster_twice(platform, fake_canvas, course):
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    nrps.members(platform, fake_canvas.memberships_url(course))
 
 
-def test_client_assertion_is_signed_with_the_current_key_for_the_token_url(platform, canvas, course, session):
-    nrps.members(platform, canvas.memberships_url(course))
-    [sent] = canvas.token_requests
+def test_client_assertion_is_signed_with_the_current_key_for_the_token_url(platform, fake_canvas, course, session):
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    [sent] = fake_canvas.token_requests
     assert sent["form"]["grant_type"] == "client_credentials"
     assert sent["form"]["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     assert sent["header"] == {"alg": "RS256", "kid": keys.current_key(session).kid, "typ": "JWT"}
     claims = sent["claims"]
     assert claims["iss"] == claims["sub"] == platform.registration.client_id
-    assert claims["aud"] == canvas.token_url
+    assert claims["aud"] == fake_canvas.token_url
     assert 295 <= claims["exp"] - claims["iat"] <= 310 and claims["jti"]
 
 
-def test_scopes_are_sorted_and_space_separated_and_keyed_by_their_hash(session, registration, canvas):
+def test_scopes_are_sorted_and_space_separated_and_keyed_by_their_hash(session, registration, fake_canvas):
     platform = PlatformClient(session, registration)
     token, cached = tokens.access_token(session, registration, [SCORE, LINEITEM, SCORE], platform.http)
     assert not cached
-    assert canvas.token_requests[0]["form"]["scope"] == f"{LINEITEM} {SCORE}"
+    assert fake_canvas.token_requests[0]["form"]["scope"] == f"{LINEITEM} {SCORE}"
     row = session.scalar(select(AccessToken))
     assert row.token == token
     assert row.scope_key == tokens.scope_key([LINEITEM, SCORE]) == tokens.scope_key([SCORE, LINEITEM])
@@ -44,38 +44,38 @@ def test_scopes_are_sorted_and_space_separated_and_keyed_by_their_hash(session, 
     assert tokens.access_token(session, registration, [LINEITEM, SCORE], platform.http) == (token, True)
 
 
-def test_token_is_fetched_once_and_reused_across_calls(platform, canvas, course):
-    _roster_twice(platform, canvas, course)
-    assert len(canvas.token_requests) == 1
-    assert len(canvas.requests_to("/names_and_roles")) == 2
+def test_token_is_fetched_once_and_reused_across_calls(platform, fake_canvas, course):
+    _roster_twice(platform, fake_canvas, course)
+    assert len(fake_canvas.token_requests) == 1
+    assert len(fake_canvas.requests_to("/names_and_roles")) == 2
 
 
-def test_token_is_reused_by_another_session_as_another_worker_would(platform, canvas, course, session, new_session):
-    nrps.members(platform, canvas.memberships_url(course))
+def test_token_is_reused_by_another_session_as_another_worker_would(platform, fake_canvas, course, session, new_session):
+    nrps.members(platform, fake_canvas.memberships_url(course))
     session.commit()  # the first worker's unit of work ends
     other = new_session()
     client = PlatformClient(other, other.get(Registration, platform.registration.id))
-    nrps.members(client, canvas.memberships_url(course))
-    assert len(canvas.token_requests) == 1
-    assert len(canvas.requests_to("/names_and_roles")) == 2
+    nrps.members(client, fake_canvas.memberships_url(course))
+    assert len(fake_canvas.token_requests) == 1
+    assert len(fake_canvas.requests_to("/names_and_roles")) == 2
 
 
-def test_each_scope_set_gets_its_own_token(platform, canvas, course, session):
-    nrps.members(platform, canvas.memberships_url(course))
-    ags.find_or_create_line_item(platform, canvas.lineitems_url(course), resource_id="mc-1", label="MC",
+def test_each_scope_set_gets_its_own_token(platform, fake_canvas, course, session):
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    ags.find_or_create_line_item(platform, fake_canvas.lineitems_url(course), resource_id="mc-1", label="MC",
                                  score_maximum=1)
-    assert [r["form"]["scope"] for r in canvas.token_requests] == [NRPS, LINEITEM]
+    assert [r["form"]["scope"] for r in fake_canvas.token_requests] == [NRPS, LINEITEM]
     assert len(session.scalars(select(AccessToken)).all()) == 2
 
 
-def test_expired_cache_entry_is_refreshed(platform, canvas, course, session):
-    nrps.members(platform, canvas.memberships_url(course))
-    first = canvas.token_requests[0]["token"]
+def test_expired_cache_entry_is_refreshed(platform, fake_canvas, course, session):
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    first = fake_canvas.token_requests[0]["token"]
     # An hour later: the stored token has passed the moment the cache stops using it.
     session.execute(update(AccessToken).values(expires_at=utcnow() - timedelta(seconds=1)))
-    nrps.members(platform, canvas.memberships_url(course))
-    assert len(canvas.token_requests) == 2
-    assert session.scalar(select(AccessToken.token)) == canvas.token_requests[1]["token"] != first
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    assert len(fake_canvas.token_requests) == 2
+    assert session.scalar(select(AccessToken.token)) == fake_canvas.token_requests[1]["token"] != first
 
 
 def test_cache_stops_using_a_token_before_the_platform_expires_it(session, registration, course):
@@ -94,46 +94,46 @@ def test_cache_stops_using_a_token_before_the_platform_expires_it(session, regis
         short.stop()
 
 
-def test_401_on_a_cached_token_drops_it_fetches_one_new_token_and_retries_once(platform, canvas, course, session):
-    nrps.members(platform, canvas.memberships_url(course))
-    canvas.revoke_tokens()  # Canvas no longer takes the token our cache still trusts
-    members = nrps.members(platform, canvas.memberships_url(course))
+def test_401_on_a_cached_token_drops_it_fetches_one_new_token_and_retries_once(platform, fake_canvas, course, session):
+    nrps.members(platform, fake_canvas.memberships_url(course))
+    fake_canvas.revoke_tokens()  # Canvas no longer takes the token our cache still trusts
+    members = nrps.members(platform, fake_canvas.memberships_url(course))
     assert len(members) == 5
-    assert len(canvas.token_requests) == 2
-    assert len(canvas.requests_to("/names_and_roles")) == 3  # ok, 401, retried ok
-    assert session.scalar(select(AccessToken.token)) == canvas.token_requests[1]["token"]
+    assert len(fake_canvas.token_requests) == 2
+    assert len(fake_canvas.requests_to("/names_and_roles")) == 3  # ok, 401, retried ok
+    assert session.scalar(select(AccessToken.token)) == fake_canvas.token_requests[1]["token"]
 
 
-def test_401_with_a_fresh_token_is_final(platform, canvas, session):
-    undeployed = canvas.add_course(tool_deployed=False)
+def test_401_with_a_fresh_token_is_final(platform, fake_canvas, session):
+    undeployed = fake_canvas.add_course(tool_deployed=False)
     with pytest.raises(PlatformAuthError) as refused:
-        nrps.members(platform, canvas.memberships_url(undeployed))
+        nrps.members(platform, fake_canvas.memberships_url(undeployed))
     assert refused.value.http_status == 401 and not refused.value.retryable
     assert "not linked to a Tool associated with this Context" in refused.value.platform_message
-    assert len(canvas.token_requests) == 1 and len(canvas.requests_to("/names_and_roles")) == 1
+    assert len(fake_canvas.token_requests) == 1 and len(fake_canvas.requests_to("/names_and_roles")) == 1
 
 
-def test_401_twice_with_a_cached_token_retries_only_once(platform, canvas, course):
-    nrps.members(platform, canvas.memberships_url(course))
+def test_401_twice_with_a_cached_token_retries_only_once(platform, fake_canvas, course):
+    nrps.members(platform, fake_canvas.memberships_url(course))
     course.tool_deployed = False  # the tool was removed from the course meanwhile
     with pytest.raises(PlatformAuthError):
-        nrps.members(platform, canvas.memberships_url(course))
-    assert len(canvas.token_requests) == 2 and len(canvas.requests_to("/names_and_roles")) == 3
+        nrps.members(platform, fake_canvas.memberships_url(course))
+    assert len(fake_canvas.token_requests) == 2 and len(fake_canvas.requests_to("/names_and_roles")) == 3
 
 
-def test_a_key_the_platform_does_not_have_is_a_credentials_error(platform, canvas, course, runner):
+def test_a_key_the_platform_does_not_have_is_a_credentials_error(platform, fake_canvas, course, runner):
     assert runner.invoke(args=["keys", "rotate"]).exit_code == 0  # the developer key still has the old key
     with pytest.raises(PlatformAuthError) as refused:
-        nrps.members(platform, canvas.memberships_url(course))
+        nrps.members(platform, fake_canvas.memberships_url(course))
     assert refused.value.platform_message == "JWS signature invalid." and "public key" in refused.value.hint
     assert not refused.value.retryable
-    assert canvas.requests_to("/names_and_roles") == []
+    assert fake_canvas.requests_to("/names_and_roles") == []
 
 
-def test_scope_the_developer_key_lacks_is_refused_by_the_token_endpoint(session, registration, canvas, course):
-    canvas.keys[registration.client_id].scopes.discard(SCORE)
+def test_scope_the_developer_key_lacks_is_refused_by_the_token_endpoint(session, registration, fake_canvas, course):
+    fake_canvas.keys[registration.client_id].scopes.discard(SCORE)
     registration.scopes = None  # unknown: the tool only learns it from the token endpoint
-    item = ags.find_or_create_line_item(PlatformClient(session, registration), canvas.lineitems_url(course),
+    item = ags.find_or_create_line_item(PlatformClient(session, registration), fake_canvas.lineitems_url(course),
                                         resource_id="mc-1", label="MC", score_maximum=1)
     score = Score(user_id=course.students[0].lti_id, activity_progress="Completed", grading_progress="FullyGraded",
                   timestamp=utcnow())
@@ -141,7 +141,7 @@ def test_scope_the_developer_key_lacks_is_refused_by_the_token_endpoint(session,
         ags.post_score(PlatformClient(session, registration), item.id, score)
     assert refused.value.missing == (SCORE,) and refused.value.http_status == 400
     assert "not granted" in refused.value.platform_message and not refused.value.retryable
-    assert canvas.requests_to("/scores") == []
+    assert fake_canvas.requests_to("/scores") == []
 
 
 def test_concurrent_writers_upsert_instead_of_failing(session, registration, new_session):
@@ -157,7 +157,7 @@ def test_concurrent_writers_upsert_instead_of_failing(session, registration, new
     assert session.scalars(select(AccessToken.token)).all() == ["second"]
 
 
-def test_workers_racing_for_a_token_all_succeed(app, registration, canvas, course):
+def test_workers_racing_for_a_token_all_succeed(app, registration, fake_canvas, course):
     barrier = threading.Barrier(3)
     outcomes: list[object] = []
 
@@ -167,7 +167,7 @@ def test_workers_racing_for_a_token_all_succeed(app, registration, canvas, cours
             try:
                 client = PlatformClient(db_session, db_session.get(Registration, registration.id))
                 barrier.wait(timeout=10)
-                outcomes.append(len(nrps.members(client, canvas.memberships_url(course))))
+                outcomes.append(len(nrps.members(client, fake_canvas.memberships_url(course))))
                 db_session.commit()
             except Exception as error:  # noqa: BLE001 - reported below
                 outcomes.append(error)
@@ -186,7 +186,7 @@ def test_workers_racing_for_a_token_all_succeed(app, registration, canvas, cours
             stored = db_session.scalars(select(AccessToken.token)).all()
         finally:
             db_session.close()
-    assert len(stored) == 1 and stored[0] in {r["token"] for r in canvas.token_requests}
+    assert len(stored) == 1 and stored[0] in {r["token"] for r in fake_canvas.token_requests}
 
 
 def test_assertion_jti_is_unique(session, registration):
