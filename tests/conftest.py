@@ -141,7 +141,9 @@ def make_app(tmp_path):
 
 
 @pytest.fixture
-def app(make_app, db_url):
+def app(db_url, make_app):
+    # db_url first: fixtures end in reverse order, so the app's engine is disposed before its database is
+    # dropped (a DROP ... WITH (FORCE) that must end live connections takes ~80 ms longer).
     return make_app(db_url)
 
 
@@ -164,7 +166,7 @@ def dev_certificate(tmp_path_factory):
 
 
 @pytest.fixture
-def live_server(make_app, db_url, dev_certificate):
+def live_server(db_url, make_app, dev_certificate):
     """The app on a fresh database, served over HTTPS on a free loopback port (https://localhost:PORT), with the
     practice LMS opted in (as ``make demo`` does)."""
     from tests.support import live
