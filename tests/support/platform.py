@@ -62,6 +62,10 @@ class PracticeBrowser:
         self.http = requests.Session()
         self.http.verify = str(server.cert_path)
         self.http.trust_env = False  # else REQUESTS_CA_BUNDLE would replace verify
+        # What a browser sends for navigations inside the course's frame (the practice LMS and the tool share
+        # this server's origin), so the tool's framed-only paths (Platform Storage) are the ones exercised.
+        self.http.headers.update({"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate",
+                                  "Sec-Fetch-Site": "same-origin"})
         if not cookies:
             self.http.cookies.set_policy(_NoCookies())
         self.platform_storage: dict[tuple[str, str], str] = {}  # (tool origin, key) → value
