@@ -69,3 +69,79 @@ def open_browser(playwright_driver, tmp_path):
 def screenshots(tmp_path) -> Path:
     """Where a test leaves screenshots for a person to look at (kept under pytest's tmp dir)."""
     return tmp_path
+
+
+# --- the journey harness (tests/browser/journeys.py): one server, one browser, one launch per persona ------
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's script from tests/browser/node_modules; without it the page checks skip (or fail under
+    ``REQUIRE_FULL_STACK=1``, as a missing Chromium does)."""
+    from tests.browser.journeys import axe_source as read, missing_axe_message
+
+    source = read()
+    if source is None:
+        if REQUIRE_FULL_STACK:
+            pytest.fail(missing_axe_message(), pytrace=False)
+        pytest.skip(missing_axe_message())
+    return source
+
+
+@pytest.fixture(scope="module")
+def journey_server(sqlite_leg, dev_certificate, tmp_path_factory):
+    """The app with the practice LMS and the sample district (``make demo``'s), served over HTTPS for a whole
+    test module: journeys only read, so one database serves every page visit (SQLite leg only)."""
+    from lti_tool import create_app
+    from tests.conftest import TEST_SECRET
+    from tests.support import live
+
+    url = sqlite_leg.fresh_url()
+    port = live.free_port()
+    cert, _key = dev_certificate
+    app = create_app({"ENV": "testing", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": url,
+                      "INSTANCE_PATH": tmp_path_factory.mktemp("journey-instance"),
+                      "TOOL_BASE_URL": f"https://localhost:{port}", "EXTRA_CA_CERTS": str(cert),
+                      "PRACTICE_LMS": True})
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    server = live.start(app, port, cert.parent)
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        app.extensions["db_engine"].dispose()
+        sqlite_leg.drop(url)
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_driver):
+    """One headless Chromium for a test module; each persona gets its own context (cookies) inside it."""
+    driver, path = playwright_driver
+    browser = driver.chromium.launch(executable_path=path, headless=True, args=QUIET_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def course_for(chromium, journey_server):
+    """``course_for(persona, kind=..., locale=..., fresh=...)``: that persona's practice course with the tool
+    open in its frame, launched once per module and reused (``fresh`` opens a separate launch, for a journey
+    that ends the session)."""
+    from tests.browser.journeys import open_course
+
+    courses: dict[tuple, object] = {}
+    contexts = []
+
+    def get(persona: str, *, kind: str = "resource_link", locale: str = "en", fresh: str = ""):
+        key = (persona, kind, locale, fresh)
+        if key not in courses:
+            context = chromium.new_context(ignore_https_errors=True, locale="es-ES" if locale == "es" else "en-US")
+            contexts.append(context)
+            courses[key] = open_course(context, journey_server, persona, kind=kind,
+                                       locale=locale if locale != "en" else None)
+        return courses[key]
+
+    yield get
+    for context in contexts:
+        context.close()
