@@ -21,18 +21,19 @@ DEMO_OFFER = (("classroom-culture", True), ("digital-learning", False))
 @with_appcontext
 def seed_demo() -> None:
     """Create the sample district and its schools (idempotent)."""
-    from lti_tool.people.service import ensure_district, ensure_school
-
     from lti_tool.catalog import service as catalog
     from lti_tool.catalog.models import SchoolOffering
+    from lti_tool.lti.actor import Actor
+    from lti_tool.people.service import ensure_district, ensure_school
 
     with session_scope() as session:
         district = ensure_district(session, slug=DEMO_DISTRICT[0], name=DEMO_DISTRICT[1])
         schools = [ensure_school(session, district, code=code, name=name) for code, name in DEMO_SCHOOLS]
-        result = catalog.import_texts(session, None, district.id, catalog.sample_sources())
+        operator = Actor.for_system(district.id, "command line")
+        result = catalog.import_texts(session, operator, catalog.sample_sources())
         if result.created:  # first run: Lakeside Elementary offers two stacks, one featured
             for slug, featured in DEMO_OFFER:
-                stack = catalog.get_stack(session, district.id, slug)
+                stack = catalog.get_stack(session, operator, slug)
                 session.add(SchoolOffering(school_id=schools[0].id, stack_id=stack.id, featured=featured))
     click.echo(f"Sample district '{DEMO_DISTRICT[1]}' is ready with {len(DEMO_SCHOOLS)} schools and "
                f"{len(result.created) + len(result.unchanged)} catalog documents.")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lti_tool.catalog import service
 from lti_tool.catalog.models import MicroCredential, SchoolOffering
 from lti_tool.lti.roles import Role
-from lti_tool.people.models import School
+from lti_tool.people.models import District, School
 from tests.support import catalog_docs, factories
 
 
@@ -18,7 +18,7 @@ from tests.support import catalog_docs, factories
 def world(session):
     district = factories.district(session)
     registration = factories.platform(session, district)
-    service.import_texts(session, None, district.id, catalog_docs.sample_sources())
+    catalog_docs.load(session, district.id, sources=catalog_docs.sample_sources())
     school = session.scalar(select(School).where(School.code == "LES"))
     session.commit()
     return registration, school
@@ -59,7 +59,7 @@ def test_principal_offers_and_teacher_reads_the_six_parts_and_rubric(client, ses
 
     _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
     listing = client.get("/catalog/")
-    title = service.published_version(mc).title
+    title = mc.published.title
     assert title in listing.text and "Featured" in listing.text
     detail = client.get(f"/catalog/mc/{mc.slug}")
     for heading in ("1. Competency", "2. Key method", "3. Components", "4. Research and resources",
@@ -92,14 +92,14 @@ def test_teachers_cannot_manage_or_offer(client, session, world):
 
 def test_district_admin_writes_previews_saves_and_publishes(client, session, world):
     registration, _ = world
-    _as(client, session, registration, {Role.DISTRICT_ADMIN, Role.FACILITATOR})
+    admin = _as(client, session, registration, {Role.DISTRICT_ADMIN, Role.FACILITATOR})
     page = client.get("/catalog/manage/edit")
     assert page.status_code == 200 and "Teacher's view" in page.text
     form = {
         "csrf_token": _csrf(page.text), "title": "Think-Pair-Share That Works", "summary": "Every voice, every day.",
         "audience": "Grades 3-8 teachers", "grade_band": "6-8", "topics": "discussion, engagement",
         "effort_hours": "6", "credit_hours": "4", "credit_points": "6", "issuer_name": "Lakeside",
-        "policy_attempts": "3", "policy_cooldown_days": "30",
+        "policy_plan_approval": "", "policy_attempts": "4", "policy_cooldown_days": "", "policy_window_days": "",
         "competency": "<p>Structures partner talk.</p><script>alert(1)</script>", "key_method": "<p>Think, pair, share.</p>",
         "components": "<p>Prompt, timing, reporting.</p>", "research": "<p>Talk builds understanding.</p>",
         "resources": "Accountable Talk Sourcebook | Michaels, O'Connor, Resnick |",
@@ -117,13 +117,14 @@ def test_district_admin_writes_previews_saves_and_publishes(client, session, wor
 
     saved = client.post("/catalog/manage/edit", data=form)
     assert saved.status_code == 303
-    mc = service.get_mc(session, registration.district_id, "think-pair-share-that-works")
+    mc = service.get_mc(session, admin, "think-pair-share-that-works")
     assert mc.status.value == "draft" and "<script>" not in mc.versions[0].document["competency"]
+    assert mc.versions[0].document["policy"] == {"attempts": 4}  # the empty rule fields follow the district
     manage = client.get("/catalog/manage").text
     published = client.post("/catalog/manage/think-pair-share-that-works/publish", data={"csrf_token": _csrf(manage)})
     assert published.status_code == 303
     session.expire_all()
-    assert service.get_mc(session, registration.district_id, "think-pair-share-that-works").status.value == "published"
+    assert service.get_mc(session, admin, "think-pair-share-that-works").status.value == "published"
 
 
 def test_stale_editor_gets_a_conflict_not_an_overwrite(client, session, world):
@@ -132,19 +133,15 @@ def test_stale_editor_gets_a_conflict_not_an_overwrite(client, session, world):
     slug = _first_mc(session).slug
     page = client.get(f"/catalog/manage/edit/{slug}").text
     lock = re.search(r'name="edit_lock" value="([\d:]+)"', page).group(1)
-    raw = json.loads(service.export_text(session, registration.district_id, "mc", slug))
-    from lti_tool.catalog import service as svc
-    from lti_tool.lti.actor import Actor
-
-    admin = Actor(user_id=1, district_id=registration.district_id, roles=frozenset({Role.DISTRICT_ADMIN}),
-                  registration_id=registration.id, deployment_id="1:deploy")
-    svc.save_draft(session, admin, registration.district_id, dict(raw, title="Someone else's edit"), lock)
+    _, other_admin = factories.signed_in(session, registration, {Role.DISTRICT_ADMIN})
+    raw = json.loads(service.export_text(session, other_admin, "mc", slug))
+    service.save_draft(session, other_admin, dict(raw, title="Someone else's edit"), lock)
     session.commit()
     form = {"csrf_token": _csrf(page), "edit_lock": lock, "slug": slug, "title": "Mine"}  # stale lock: refused first
     response = client.post(f"/catalog/manage/edit/{slug}", data=form)
     assert response.status_code == 409
     session.expire_all()
-    assert service.draft_version(service.get_mc(session, registration.district_id, slug)).title == "Someone else's edit"
+    assert service.draft_version(service.get_mc(session, other_admin, slug)).title == "Someone else's edit"
 
 
 def test_import_upload_is_all_or_nothing_with_field_and_line(client, session, world):
@@ -175,7 +172,7 @@ def test_export_downloads_the_canonical_document(client, session, world):
     assert f'filename="{kind}-{data["slug"]}.json"' in response.headers["Content-Disposition"]
 
 
-def test_district_rules_open_the_catalog_to_every_teacher(client, session, world):
+def test_district_rules_open_the_catalog_and_apply_to_every_mc_that_sets_none(client, session, world):
     registration, school = world
     _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
     assert "has not chosen" in client.get("/catalog/").text
@@ -185,26 +182,42 @@ def test_district_rules_open_the_catalog_to_every_teacher(client, session, world
     csrf = _csrf(manage)
     bad = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "three"})
     assert bad.status_code == 400 and "whole number" in bad.text
-    saved = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "2", "cooldown_days": "14",
+    saved = client.post("/catalog/manage/policy", data={"csrf_token": csrf, "attempts": "5", "cooldown_days": "7",
+                                                       "plan_approval": "1", "window_days": "60",
                                                        "district_catalog_visible": "1"})
     assert saved.status_code == 303
+    editor = client.get("/catalog/manage/edit/morning-meeting").text
+    assert "District rule: 5 attempts" in editor and "District rule: 7 days" in editor
+    assert 'name="policy_attempts" inputmode="numeric" value=""' in editor  # empty: it inherits
     _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
     listing = client.get("/catalog/").text
     assert "Classroom Culture" in listing and "Basic Performance Assessment Design" in listing
-    detail = client.get(f"/catalog/mc/{_first_mc(session).slug}").text
-    assert "Attempts: 3" in detail  # the sample MC sets its own attempts, which win over the district's 2
+    # The sample MCs set no rules of their own: the district's apply.
+    detail = client.get("/catalog/mc/morning-meeting").text
+    assert "Attempts: 5" in detail and "wait 7 days" in detail and "within 60 days" in detail
+    assert "plan needs your school administrator's approval" in detail
+
+
+def test_an_mcs_own_rule_wins_and_no_window_beats_the_districts(client, session, world):
+    registration, school = world
+    session.get(District, registration.district_id).policy = {"window_days": 60, "district_catalog_visible": True}
+    catalog_docs.load(session, registration.district_id,
+                      catalog_docs.mc("own-rules", policy={"attempts": 2, "window_days": "none"}))
+    _as(client, session, registration, {Role.TEACHER}, school_id=school.id)
+    detail = client.get("/catalog/mc/own-rules").text
+    assert "Attempts: 2" in detail and "within" not in detail
+    assert "within 60 days" in client.get("/catalog/mc/morning-meeting").text
 
 
 def test_district_admin_builds_and_changes_a_stack(client, session, world):
     registration, _ = world
-    _as(client, session, registration, {Role.DISTRICT_ADMIN})
+    admin = _as(client, session, registration, {Role.DISTRICT_ADMIN})
     page = client.get("/catalog/manage/stack").text
     form = {"csrf_token": _csrf(page), "title": "New Teacher Essentials", "summary": "First-year basics.",
             "description": "<p>Start here.</p><script>x()</script>", "members": ["morning-meeting", "restorative-conversations"],
             "bonus_hours": "2", "bonus_points": "0"}
     assert client.post("/catalog/manage/stack", data=form).status_code == 303
-    stack = service.get_stack(session, registration.district_id, "new-teacher-essentials")
-    version = service.published_version(stack)
+    version = service.get_stack(session, admin, "new-teacher-essentials").published
     assert version.number == 1 and version.document["micro_credentials"] == ["morning-meeting", "restorative-conversations"]
     assert "<script>" not in version.document["description"]
     edit = client.get("/catalog/manage/stack/new-teacher-essentials").text
@@ -219,6 +232,6 @@ def test_district_admin_builds_and_changes_a_stack(client, session, world):
     unknown = dict(form, title="Ghosts", members=["no-such-mc"])
     assert client.post("/catalog/manage/stack", data=unknown).status_code == 400
     session.expire_all()
-    stack = service.get_stack(session, registration.district_id, "new-teacher-essentials")
+    stack = service.get_stack(session, admin, "new-teacher-essentials")
     assert [v.number for v in stack.versions] == [1, 2]
-    assert service.published_version(stack).document["micro_credentials"] == ["morning-meeting"]
+    assert stack.published.document["micro_credentials"] == ["morning-meeting"]

@@ -38,13 +38,11 @@ def test_bad_rows_name_the_line(text, says):
 
 
 def test_editor_saves_a_rubric_from_csv(client, session):
-    import json
-
     from tests.support import catalog_docs
 
     registration = factories.platform(session, factories.district(session))
-    token, _ = factories.signed_in(session, registration, {Role.DISTRICT_ADMIN})
-    service.import_texts(session, None, registration.district_id, [("a.json", json.dumps(catalog_docs.mc("a")))])
+    token, admin = factories.signed_in(session, registration, {Role.DISTRICT_ADMIN})
+    catalog_docs.load(session, registration.district_id, catalog_docs.mc("a"))
     session.commit()
     client.set_cookie("mc_session", token, domain="localhost")
     page = client.get("/catalog/manage/edit/a").text
@@ -58,5 +56,5 @@ def test_editor_saves_a_rubric_from_csv(client, session):
     response = client.post("/catalog/manage/edit/a", data=form, content_type="multipart/form-data")
     assert response.status_code == 303, response.text[-600:]
     session.expire_all()
-    draft = service.draft_version(service.get_mc(session, registration.district_id, "a"))
+    draft = service.draft_version(service.get_mc(session, admin, "a"))
     assert [c["key"] for c in draft.document["rubric"]["criteria"]] == ["question-design", "use-of-results"]

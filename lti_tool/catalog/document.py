@@ -60,7 +60,10 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Evidence:
+class EvidenceRequirement:
+    """What a task asks the teacher to submit (a file, a video, a link, a reflection, a form); the teacher's
+    submitted evidence is the pursuit's, not the catalog's."""
+
     key: str
     type: str
     label: str
@@ -76,7 +79,7 @@ class Task:
     title: str
     instructions: str
     optional: bool
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[EvidenceRequirement, ...]
     criteria: tuple[str, ...]
 
 
@@ -91,8 +94,9 @@ class McDocument:
     @property
     def tasks(self) -> tuple[Task, ...]:
         return tuple(Task(t["key"], t["title"], t["instructions"], t["optional"],
-                          tuple(Evidence(e["key"], e["type"], e["label"], e["required"], e["min_words"],
-                                         e["max_words"], tuple(e["questions"])) for e in t["evidence"]),
+                          tuple(EvidenceRequirement(e["key"], e["type"], e["label"], e["required"],
+                                                    e["min_words"], e["max_words"], tuple(e["questions"]))
+                                for e in t["evidence"]),
                           tuple(t["criteria"])) for t in self.raw["tasks"])
 
     @property
@@ -241,6 +245,8 @@ def _plain(error: jsonschema.ValidationError) -> str:
             return "is too large"
         kinds = [limit] if isinstance(limit, str) else limit
         return "must be " + " or ".join(_KINDS.get(kind, kind) for kind in kinds)
+    if rule == "pattern" and limit == "^none$":  # window_days: a number of days or the word "none"
+        return 'must be a number of days, or "none" for no window'
     if rule == "maximum":
         return f"must be {limit:,} or less"
     if rule == "minimum":

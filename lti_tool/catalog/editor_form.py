@@ -1,8 +1,9 @@
-"""The district editor's form ⇄ a catalog document.
+"""The district editors' forms ⇄ catalog documents (a micro-credential's, a stack's).
 
 Field names are flat (``c0_l2_descriptor``, ``t1_e0_type``) so the form works without JavaScript; empty rows
 are dropped; numbers that do not parse (letters, "²", more digits than a database integer holds) are kept as
-text so the schema names the field in its error.
+text so the schema names the field in its error. An empty rule field means "the district's rule": the
+document then leaves that rule out.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from typing import Any, Mapping
 
 from lti_tool.catalog.document import FORMAT
+from lti_tool.catalog.policy import NO_WINDOW
 from lti_tool.errors import BadRequest
 from lti_tool.inputs import parse_int
 
@@ -17,6 +19,7 @@ EVIDENCE_TYPES = ("file", "video", "link", "reflection", "form")
 GRADE_BANDS = ("K-5", "6-8", "9-12", "K-12")
 LEVEL_COLUMNS = 4
 DEFAULT_LEVELS = ("Not yet", "Developing", "Demonstrated", "Exemplary")
+MAX_CREDIT = 1000  # hours or points; the schema's maximum for credit and bonus_credit
 
 
 def slugify(text: str) -> str:
@@ -91,10 +94,7 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
         "credit": {"hours": _int(get("credit_hours")) or 0, "points": _int(get("credit_points")) or 0},
         "effort_hours": _int(get("effort_hours")),
         "prerequisites": _list(form.get("prerequisites")),
-        "policy": {"plan_approval": form.get("policy_plan_approval") == "1",
-                   "attempts": _int(get("policy_attempts")) or 3,
-                   "cooldown_days": _int(get("policy_cooldown_days")) if get("policy_cooldown_days") else 30,
-                   "window_days": _int(get("policy_window_days"))},
+        **_policy(form),
         "competency": get("competency"), "key_method": get("key_method"), "components": get("components"),
         "research": get("research"),
         "resources": _rows(form.get("resources"), ("title", "author", "url")),
@@ -102,6 +102,35 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
         "rubric": {"rule": "all_demonstrated", "criteria": criteria},
         "tasks": tasks,
     }
+
+
+def _policy(form: Mapping[str, str]) -> dict[str, Any]:
+    """The rules this MC sets for itself: ``{"policy": {...}}``, or nothing when it follows the district."""
+    policy: dict[str, Any] = {}
+    if form.get("policy_plan_approval") in ("1", "0"):  # "" = the district's rule
+        policy["plan_approval"] = form.get("policy_plan_approval") == "1"
+    for name in ("attempts", "cooldown_days", "window_days"):
+        text = (form.get(f"policy_{name}") or "").strip()
+        if text:
+            policy[name] = NO_WINDOW if name == "window_days" and text.lower() == NO_WINDOW else _int(text)
+    return {"policy": policy} if policy else {}
+
+
+def stack_document(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack editor's form as a stack document (its version is set when it is saved)."""
+    get = lambda name: (form.get(name) or "").strip()  # noqa: E731
+    hours = parse_int(form.get("bonus_hours"), field="Bonus hours", minimum=0, maximum=MAX_CREDIT, default=0)
+    points = parse_int(form.get("bonus_points"), field="Bonus points", minimum=0, maximum=MAX_CREDIT, default=0)
+    return {"format": FORMAT, "kind": "stack", "slug": get("slug") or slugify(get("title")), "version": 1,
+            "title": get("title"), "summary": get("summary"), "description": get("description"),
+            "issuer": {"name": get("issuer_name") or "District", "url": None}, "badge_image": None,
+            "ordered": form.get("ordered") == "1", "micro_credentials": list(form.getlist("members")),
+            "bonus_credit": {"hours": hours, "points": points}}
+
+
+def blank_stack() -> dict[str, Any]:
+    return {"slug": "", "title": "", "summary": "", "description": "", "issuer": {"name": "District"},
+            "ordered": False, "micro_credentials": [], "bonus_credit": {"hours": 3, "points": 0}}
 
 
 def rows_text(rows: list[dict[str, Any]], names: tuple[str, ...]) -> str:
@@ -112,7 +141,7 @@ def blank_document() -> dict[str, Any]:
     return {
         "slug": "", "title": "", "summary": "", "issuer": {"name": "District", "url": None}, "audience": "",
         "grade_band": "K-12", "topics": [], "alignments": [], "credit": {"hours": 4, "points": 6}, "effort_hours": 10,
-        "prerequisites": [], "policy": {"plan_approval": False, "attempts": 3, "cooldown_days": 30, "window_days": None},
+        "prerequisites": [],
         "competency": "", "key_method": "", "components": "", "research": "", "resources": [],
         "submission_criteria": "",
         "rubric": {"rule": "all_demonstrated", "criteria": [

@@ -2,7 +2,9 @@
 
 A version's content is its catalog document (``document.py``), stored whole: a published version never
 changes, so a teacher who started on version 1 keeps its tasks and rubric while version 2 is current.
-Columns beside the document carry what lists filter and sort on.
+Columns beside the document carry what lists filter and sort on. Each MC and stack points at its published
+version (``published_version_id``, kept by publishing), so a list joins it in SQL instead of loading every
+version of every item.
 """
 from __future__ import annotations
 
@@ -69,8 +71,14 @@ class MicroCredential(_CatalogItem, Base):
     __tablename__ = "micro_credential"
     __table_args__ = (UniqueConstraint("district_id", "slug"),)
 
+    # The version teachers start now; it stays set when the MC is retired (pursuits finish on it), and the
+    # version it names cannot be deleted while it does.
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mc_version.id", use_alter=True))
+
     versions: Mapped[list[McVersion]] = relationship(back_populates="micro_credential", order_by="McVersion.number",
-                                                     cascade="all, delete-orphan")
+                                                     cascade="all, delete-orphan", foreign_keys="McVersion.mc_id")
+    published: Mapped[McVersion | None] = relationship(foreign_keys=[published_version_id], post_update=True)
 
 
 class McVersion(_Version, Base):
@@ -82,15 +90,19 @@ class McVersion(_Version, Base):
     topics: Mapped[list[str]] = mapped_column(JSON)
     effort_hours: Mapped[int]
 
-    micro_credential: Mapped[MicroCredential] = relationship(back_populates="versions")
+    micro_credential: Mapped[MicroCredential] = relationship(back_populates="versions", foreign_keys=[mc_id])
 
 
 class Stack(_CatalogItem, Base):
     __tablename__ = "stack"
     __table_args__ = (UniqueConstraint("district_id", "slug"),)
 
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stack_version.id", use_alter=True))
+
     versions: Mapped[list[StackVersion]] = relationship(back_populates="stack", order_by="StackVersion.number",
-                                                        cascade="all, delete-orphan")
+                                                        cascade="all, delete-orphan", foreign_keys="StackVersion.stack_id")
+    published: Mapped[StackVersion | None] = relationship(foreign_keys=[published_version_id], post_update=True)
 
 
 class StackVersion(_Version, Base):
@@ -99,7 +111,7 @@ class StackVersion(_Version, Base):
 
     stack_id: Mapped[int] = mapped_column(ForeignKey("stack.id", ondelete="CASCADE"), index=True)
 
-    stack: Mapped[Stack] = relationship(back_populates="versions")
+    stack: Mapped[Stack] = relationship(back_populates="versions", foreign_keys=[stack_id])
 
 
 class SchoolOffering(Base):

@@ -1,13 +1,15 @@
-"""Catalog workflows: import/export, drafts, publishing, retiring, school offerings, and what each actor sees.
+"""Catalog workflows: import/export, drafts, publishing, retiring, district rules.
 
-Plain functions over a session and an actor (``None`` for operator commands run by district IT); they check
-permission, change rows, flush and never commit. Every change writes an audit event.
+Plain functions over a session and an actor; each checks permission first, scopes every query by the
+actor's district, changes rows, flushes and never commits. Every change writes an audit event. District
+IT's commands act as ``Actor.for_system``, which may import and publish (how a district is seeded and
+repaired), nothing else.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -15,41 +17,42 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from lti_tool import audit
 from lti_tool.catalog import document as doc
-from lti_tool.catalog.models import (McVersion, MicroCredential, SchoolOffering, Stack, StackVersion, Status,
-                                     VersionState)
+from lti_tool.catalog import rubric_csv
+from lti_tool.catalog.models import McVersion, MicroCredential, Stack, StackVersion, Status, VersionState
+from lti_tool.catalog.policy import DEFAULTS, LIMITS, district_policy
 from lti_tool.db import utcnow
 from lti_tool.errors import BadRequest, Conflict, Forbidden, NotFound
 from lti_tool.lti.actor import Actor
 
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a catalog document or a rubric CSV; the samples are under 20 KB
+Upload = tuple[str, BinaryIO]        # a file's name and its stream, as a form sent it
 
-def _require_district_admin(actor: Actor | None) -> None:
-    if actor is not None and (not actor.is_district_admin or actor.test_user):
+
+def require_catalog_admin(actor: Actor, *, operator: bool = False) -> None:
+    """District admins change the catalog; with ``operator``, so does Microcred's system actor (district
+    IT's commands import and publish)."""
+    if operator and actor.is_system:
+        return
+    if not actor.is_district_admin or actor.test_user:
         raise Forbidden("Only a district administrator can change the catalog.")
-
-
-def _actor_id(actor: Actor | None) -> int | None:
-    return actor.user_id if actor else None
 
 
 # --- lookups -------------------------------------------------------------------------------------------
 
-def get_mc(session: Session, district_id: int, slug: str) -> MicroCredential:
-    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
+def get_mc(session: Session, actor: Actor, slug: str) -> MicroCredential:
+    """The actor's district's MC ``slug`` (another district's is "not found")."""
+    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == actor.district_id,
                                                       MicroCredential.slug == slug))
     if mc is None:
         raise NotFound(f"No micro-credential '{slug}' in this district.")
     return mc
 
 
-def get_stack(session: Session, district_id: int, slug: str) -> Stack:
-    stack = session.scalar(select(Stack).where(Stack.district_id == district_id, Stack.slug == slug))
+def get_stack(session: Session, actor: Actor, slug: str) -> Stack:
+    stack = session.scalar(select(Stack).where(Stack.district_id == actor.district_id, Stack.slug == slug))
     if stack is None:
         raise NotFound(f"No stack '{slug}' in this district.")
     return stack
-
-
-def published_version(item: MicroCredential | Stack) -> McVersion | StackVersion | None:
-    return next((v for v in reversed(item.versions) if v.state == VersionState.PUBLISHED), None)
 
 
 def draft_version(item: MicroCredential | Stack) -> McVersion | StackVersion | None:
@@ -64,6 +67,18 @@ def sample_sources() -> list[tuple[str, str]]:
     return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(SAMPLE_DIR.glob("*.json"))]
 
 
+def read_upload(upload: Upload, what: str = "file") -> str:
+    """An uploaded text file, at most ``MAX_UPLOAD_BYTES``, as UTF-8 text."""
+    name, stream = upload
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BadRequest(f"{name} is larger than 2 MB; a {what} is much smaller.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"{name} is not UTF-8 text.") from error
+
+
 # --- import / export -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -72,28 +87,37 @@ class ImportResult:
     unchanged: tuple[str, ...]
 
 
-def import_texts(session: Session, actor: Actor | None, district_id: int, sources: Iterable[tuple[str, str]],
+def import_uploads(session: Session, actor: Actor, uploads: list[Upload], publish: bool) -> ImportResult:
+    """The import page: uploaded catalog JSON files, read and imported as ``import_texts`` does."""
+    require_catalog_admin(actor)
+    if not uploads:
+        raise BadRequest("Choose one or more catalog JSON files to import.")
+    return import_texts(session, actor, [(name, read_upload((name, stream), "catalog document"))
+                                         for name, stream in uploads], publish=publish)
+
+
+def import_texts(session: Session, actor: Actor, sources: Iterable[tuple[str, str]],
                  publish: bool = True) -> ImportResult:
-    """Import catalog documents, all or nothing. Idempotent by slug + version: the same document again is
-    "unchanged"; a different document under an existing slug and version is refused."""
-    _require_district_admin(actor)
+    """Import catalog documents into the actor's district, all or nothing. Idempotent by slug + version: the
+    same document again is "unchanged"; a different document under an existing slug and version is refused."""
+    require_catalog_admin(actor, operator=True)
     parsed = [doc.parse_text(text, source) for source, text in sources]
     created, unchanged = [], []
     with session.begin_nested():  # a savepoint: a refused document undoes the whole batch
         for item in sorted(parsed, key=lambda d: isinstance(d, doc.StackDocument)):
-            outcome = _import_one(session, actor, district_id, item, publish)
+            outcome = _import_one(session, actor, item, publish)
             (created if outcome else unchanged).append(f"{'stack' if isinstance(item, doc.StackDocument) else 'mc'}:"
                                                        f"{item.slug}@{item.version}")
-        _check_references(session, district_id, parsed)
+        _check_references(session, actor.district_id, parsed)
     return ImportResult(tuple(created), tuple(unchanged))
 
 
-def _import_one(session: Session, actor: Actor | None, district_id: int, parsed, publish: bool) -> bool:
+def _import_one(session: Session, actor: Actor, parsed, publish: bool) -> bool:
     is_stack = isinstance(parsed, doc.StackDocument)
     model, version_model = (Stack, StackVersion) if is_stack else (MicroCredential, McVersion)
-    item = session.scalar(select(model).where(model.district_id == district_id, model.slug == parsed.slug))
+    item = session.scalar(select(model).where(model.district_id == actor.district_id, model.slug == parsed.slug))
     if item is None:
-        item = model(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        item = model(district_id=actor.district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(item)
         session.flush()
     existing = next((v for v in item.versions if v.number == parsed.version), None)
@@ -108,7 +132,7 @@ def _import_one(session: Session, actor: Actor | None, district_id: int, parsed,
     item.versions.append(version)
     session.flush()
     audit.record(session, action=f"{'stack' if is_stack else 'mc'}.imported", subject_type=model.__tablename__,
-                 subject_id=item.id, district_id=district_id, actor_user_id=_actor_id(actor),
+                 subject_id=item.id, district_id=actor.district_id, actor_user_id=actor.user_id,
                  after={"slug": parsed.slug, "version": parsed.version})
     if publish:
         _publish(session, actor, item, version)
@@ -134,13 +158,17 @@ def _check_references(session: Session, district_id: int, parsed: list) -> None:
                      if name not in slugs]
     if problems:
         raise doc.DocumentError(problems, "the import")
-    cycle = _prerequisite_cycle(session, district_id)
+    cycle = _prerequisite_cycle(_prerequisite_graph(session, district_id))
     if cycle:
         raise doc.DocumentError([f"prerequisites form a cycle: {' → '.join(cycle)}"], "the import")
 
 
-def prerequisite_graph(session: Session, district_id: int) -> dict[str, tuple[str, ...]]:
-    """Each MC's prerequisites, from its newest version (draft or published)."""
+def prerequisite_graph(session: Session, actor: Actor) -> dict[str, tuple[str, ...]]:
+    """Each MC's prerequisites in the actor's district, from its newest version (draft or published)."""
+    return _prerequisite_graph(session, actor.district_id)
+
+
+def _prerequisite_graph(session: Session, district_id: int) -> dict[str, tuple[str, ...]]:
     graph = {}
     for mc in session.scalars(select(MicroCredential).where(MicroCredential.district_id == district_id)
                               .options(selectinload(MicroCredential.versions))):
@@ -149,8 +177,7 @@ def prerequisite_graph(session: Session, district_id: int) -> dict[str, tuple[st
     return graph
 
 
-def _prerequisite_cycle(session: Session, district_id: int) -> list[str] | None:
-    graph = prerequisite_graph(session, district_id)
+def _prerequisite_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
     visiting, done = set(), set()
 
     def visit(node: str, trail: list[str]) -> list[str] | None:
@@ -174,10 +201,14 @@ def _prerequisite_cycle(session: Session, district_id: int) -> list[str] | None:
     return None
 
 
-def export_text(session: Session, district_id: int, kind: str, slug: str, number: int | None = None) -> str:
-    item = get_stack(session, district_id, slug) if kind == "stack" else get_mc(session, district_id, slug)
+def export_text(session: Session, actor: Actor, kind: str, slug: str, number: int | None = None) -> str:
+    """The canonical document of a version (the published one, else the newest)."""
+    require_catalog_admin(actor)
+    if kind not in ("mc", "stack"):
+        raise NotFound("Export a micro-credential ('mc') or a stack ('stack').")
+    item = get_stack(session, actor, slug) if kind == "stack" else get_mc(session, actor, slug)
     version = (next((v for v in item.versions if v.number == number), None) if number
-               else published_version(item) or item.versions[-1])
+               else item.published or item.versions[-1])
     if version is None:
         raise NotFound(f"'{slug}' has no version {number}.")
     return doc.dump(version.document)
@@ -194,11 +225,18 @@ def _unchanged_since(version, token: str | None) -> bool:
     return version is not None and bool(token) and token == lock_token(version)
 
 
-def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: str | None) -> McVersion:
-    """Create or update the draft version of an MC. ``edit_lock`` is the ``lock_token`` of the version the
-    editor loaded (``None`` for a new MC); if anyone saved since, the save is refused with a Conflict."""
-    _require_district_admin(actor)
-    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == district_id,
+def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None, rubric: Upload | None = None,
+               *, slug: str | None = None) -> McVersion:
+    """Create or update the draft version of an MC: ``slug`` names the MC being edited (None for a new one).
+    ``edit_lock`` is the ``lock_token`` of the version the editor loaded (``None`` for a new MC); if anyone
+    saved since, the save is refused with a Conflict. ``rubric``, a CSV file (``rubric_csv``), replaces the
+    document's rubric."""
+    require_catalog_admin(actor)
+    if slug is not None:
+        raw = dict(raw, slug=get_mc(session, actor, slug).slug)  # another district's MC is not found
+    if rubric is not None:
+        raw = dict(raw, rubric=rubric_csv.parse(read_upload(rubric, "rubric"), rubric[0]))
+    mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == actor.district_id,
                                                       MicroCredential.slug == raw.get("slug")))
     draft = draft_version(mc) if mc else None
     latest = mc.versions[-1] if mc and mc.versions else None
@@ -210,7 +248,7 @@ def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dic
     raw = dict(raw, version=draft.number if draft else (latest.number + 1 if latest else 1))
     parsed = doc.parse(raw, f"'{raw.get('slug')}'")
     if mc is None:
-        mc = MicroCredential(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        mc = MicroCredential(district_id=actor.district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(mc)
         session.flush()
     if draft is None:
@@ -223,17 +261,20 @@ def save_draft(session: Session, actor: Actor | None, district_id: int, raw: dic
         session.flush()
     except StaleDataError as error:  # a concurrent save won the race between our check and our UPDATE
         raise Conflict() from error
-    _check_references(session, district_id, [parsed])
+    _check_references(session, actor.district_id, [parsed])
     audit.record(session, action="mc.draft_saved", subject_type="micro_credential", subject_id=mc.id,
-                 district_id=district_id, actor_user_id=_actor_id(actor), after={"version": draft.number})
+                 district_id=actor.district_id, actor_user_id=actor.user_id, after={"version": draft.number})
     return draft
 
 
-def save_stack(session: Session, actor: Actor | None, district_id: int, raw: dict, edit_lock: str | None) -> StackVersion:
-    """Create a stack or change one; a stack has no draft state: each save publishes a new version.
-    ``edit_lock`` is the ``lock_token`` of the version the editor loaded (``None`` for a new stack)."""
-    _require_district_admin(actor)
-    stack = session.scalar(select(Stack).where(Stack.district_id == district_id, Stack.slug == raw.get("slug")))
+def save_stack(session: Session, actor: Actor, raw: dict, edit_lock: str | None, *,
+               slug: str | None = None) -> StackVersion:
+    """Create a stack or change the one ``slug`` names; a stack has no draft state: each save publishes a new
+    version. ``edit_lock`` is the ``lock_token`` of the version the editor loaded (``None`` for a new stack)."""
+    require_catalog_admin(actor)
+    if slug is not None:
+        raw = dict(raw, slug=get_stack(session, actor, slug).slug)  # another district's stack is not found
+    stack = session.scalar(select(Stack).where(Stack.district_id == actor.district_id, Stack.slug == raw.get("slug")))
     latest = stack.versions[-1] if stack and stack.versions else None
     if latest is not None and not _unchanged_since(latest, edit_lock):
         raise Conflict("Someone changed this stack after you opened it. Reload to see their changes.")
@@ -241,20 +282,21 @@ def save_stack(session: Session, actor: Actor | None, district_id: int, raw: dic
     if not isinstance(parsed, doc.StackDocument):
         raise BadRequest("That is not a stack.")
     if stack is None:
-        stack = Stack(district_id=district_id, slug=parsed.slug, status=Status.DRAFT)
+        stack = Stack(district_id=actor.district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(stack)
         session.flush()
     version = StackVersion(number=parsed.version, **_columns(parsed))
     stack.versions.append(version)
     session.flush()
-    _check_references(session, district_id, [parsed])
+    _check_references(session, actor.district_id, [parsed])
     _publish(session, actor, stack, version)
     return version
 
 
-def publish(session: Session, actor: Actor | None, district_id: int, slug: str) -> McVersion:
-    _require_district_admin(actor)
-    mc = get_mc(session, district_id, slug)
+def publish(session: Session, actor: Actor, slug: str) -> McVersion:
+    """Publish an MC's draft: teachers who start it from now on get this version."""
+    require_catalog_admin(actor, operator=True)
+    mc = get_mc(session, actor, slug)
     draft = draft_version(mc)
     if draft is None:
         raise BadRequest("There is no draft to publish.")
@@ -262,50 +304,52 @@ def publish(session: Session, actor: Actor | None, district_id: int, slug: str) 
     return draft
 
 
-def _publish(session: Session, actor: Actor | None, item: MicroCredential | Stack, version) -> None:
-    before = published_version(item)
+def _publish(session: Session, actor: Actor, item: MicroCredential | Stack, version) -> None:
+    before = item.published
     if before is not None:
         before.state = VersionState.SUPERSEDED
     version.state = VersionState.PUBLISHED
     version.published_at = utcnow()
+    item.published = version
     item.status = Status.PUBLISHED
     session.flush()
     audit.record(session, action=f"{'stack' if isinstance(item, Stack) else 'mc'}.published",
                  subject_type=item.__tablename__, subject_id=item.id, district_id=item.district_id,
-                 actor_user_id=_actor_id(actor), before={"version": before.number} if before else None,
+                 actor_user_id=actor.user_id, before={"version": before.number} if before else None,
                  after={"version": version.number})
 
 
-def retire(session: Session, actor: Actor | None, district_id: int, slug: str) -> None:
-    _require_district_admin(actor)
-    mc = get_mc(session, district_id, slug)
+def retire(session: Session, actor: Actor, slug: str) -> None:
+    """No new pursuits; its published version stays, for the pursuits already on it."""
+    require_catalog_admin(actor)
+    mc = get_mc(session, actor, slug)
     old = mc.status
     mc.status = Status.RETIRED
     session.flush()
     audit.record(session, action="mc.retired", subject_type="micro_credential", subject_id=mc.id,
-                 district_id=district_id, actor_user_id=_actor_id(actor), before={"status": old.value},
+                 district_id=actor.district_id, actor_user_id=actor.user_id, before={"status": old.value},
                  after={"status": "retired"})
 
 
-def delete(session: Session, actor: Actor | None, district_id: int, slug: str) -> None:
+def delete(session: Session, actor: Actor, slug: str) -> None:
     """Only a never-published MC can be deleted: once teachers may have started it, retire it instead."""
-    _require_district_admin(actor)
-    mc = get_mc(session, district_id, slug)
+    require_catalog_admin(actor)
+    mc = get_mc(session, actor, slug)
     if any(v.state != VersionState.DRAFT for v in mc.versions) or mc.status != Status.DRAFT:
         raise Conflict("This micro-credential has been published, so it can only be retired, not deleted.")
     audit.record(session, action="mc.deleted", subject_type="micro_credential", subject_id=mc.id,
-                 district_id=district_id, actor_user_id=_actor_id(actor), before={"slug": slug})
+                 district_id=actor.district_id, actor_user_id=actor.user_id, before={"slug": slug})
     session.delete(mc)
     session.flush()
 
 
-def set_district_policy(session: Session, actor: Actor | None, district_id: int, values: dict) -> dict:
-    """Change the district's defaults (plan approval, attempts, cooldown, window, whole-catalog visibility)."""
-    from lti_tool.catalog.policy import DEFAULTS, LIMITS, district_policy
+def set_district_policy(session: Session, actor: Actor, values: dict) -> dict:
+    """Change the district's rules (plan approval, attempts, cooldown, window, whole-catalog visibility);
+    every MC that does not set a rule for itself follows them."""
     from lti_tool.people.models import District
 
-    _require_district_admin(actor)
-    district = session.get(District, district_id)
+    require_catalog_admin(actor)
+    district = session.get(District, actor.district_id)
     before = dict(district.policy or {})
     merged = dict(before)
     for key, value in values.items():
@@ -322,6 +366,6 @@ def set_district_policy(session: Session, actor: Actor | None, district_id: int,
             raise BadRequest(f"{words[key]} must be a whole number from {low} to {high}.")
     district.policy = merged
     session.flush()
-    audit.record(session, action="district.policy_changed", subject_type="district", subject_id=district_id,
-                 district_id=district_id, actor_user_id=_actor_id(actor), before=before, after=merged)
+    audit.record(session, action="district.policy_changed", subject_type="district", subject_id=district.id,
+                 district_id=district.id, actor_user_id=actor.user_id, before=before, after=merged)
     return vars(district_policy(merged))

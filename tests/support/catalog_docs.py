@@ -1,7 +1,8 @@
-"""Small valid catalog documents for tests, and the shipped sample catalog."""
+"""Small valid catalog documents for tests, the shipped sample catalog, and importing them as district IT."""
 from __future__ import annotations
 
 import copy
+import json
 
 
 def mc(slug: str = "exit-tickets", version: int = 1, **overrides) -> dict:
@@ -10,8 +11,7 @@ def mc(slug: str = "exit-tickets", version: int = 1, **overrides) -> dict:
         "title": f"Title of {slug}", "summary": "Check understanding at the end of a lesson.",
         "issuer": {"name": "Test District", "url": None}, "audience": "Classroom teachers", "grade_band": "K-12",
         "topics": ["assessment"], "alignments": [], "badge_image": None, "credit": {"hours": 4, "points": 6},
-        "effort_hours": 8, "prerequisites": [],
-        "policy": {"plan_approval": False, "attempts": 3, "cooldown_days": 30, "window_days": None},
+        "effort_hours": 8, "prerequisites": [],  # no "policy": the district's rules apply
         "competency": "<p>Uses exit tickets.</p>", "key_method": "<p>Ask, sort, respond.</p>",
         "components": "<ul><li>Ask</li></ul>", "research": "<p>Formative assessment works.</p>",
         "resources": [{"title": "Embedded Formative Assessment", "author": "Dylan Wiliam", "url": None}],
@@ -45,3 +45,14 @@ def sample_sources() -> list[tuple[str, str]]:
     from lti_tool.catalog.service import sample_sources as shipped
 
     return shipped()
+
+
+def load(session, district_id: int, *documents: dict, sources: list[tuple[str, str]] | None = None,
+         publish: bool = True):
+    """Import ``documents`` (or ready ``sources``) into a district as its IT's command line does."""
+    from lti_tool.catalog import service
+    from lti_tool.lti.actor import Actor
+
+    texts = sources if sources is not None else [
+        (f"{d['slug']}.json", json.dumps(d, indent=2, ensure_ascii=False) + "\n") for d in documents]
+    return service.import_texts(session, Actor.for_system(district_id, "tests"), texts, publish=publish)
