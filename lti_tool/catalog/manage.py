@@ -36,7 +36,7 @@ def manage_page(session: Session, actor: Actor) -> ManagePage:
     require_catalog_admin(actor)
     return ManagePage(_rows(session, actor.district_id, MicroCredential, McVersion, McVersion.mc_id),
                       _rows(session, actor.district_id, Stack, StackVersion, StackVersion.stack_id),
-                      district_rules(session, actor.district_id))
+                      district_rules(session, actor))
 
 
 def _rows(session: Session, district_id: int, model, version_model, owner) -> list[Row]:
@@ -72,7 +72,7 @@ def editor_page(session: Session, actor: Actor, slug: str | None) -> Editor:
         mc = get_mc(session, actor, slug)
         version = draft_version(mc) or mc.versions[-1]
     raw = version.document if version else editor_form.blank_document()
-    return Editor(raw, version, lock_token(version), district_rules(session, actor.district_id))
+    return Editor(raw, version, lock_token(version), district_rules(session, actor))
 
 
 @dataclass(frozen=True)
@@ -114,4 +114,4 @@ def preview(session: Session, actor: Actor, raw: dict[str, Any]) -> Preview:
         parsed = doc.parse(dict(raw, version=1), "the draft")
     except doc.DocumentError as error:
         return Preview(None, error.problems, None)
-    return Preview(parsed, [], mc_policy(district_rules(session, actor.district_id), raw.get("policy")))
+    return Preview(parsed, [], mc_policy(district_rules(session, actor), raw.get("policy")))

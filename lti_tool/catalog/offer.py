@@ -79,7 +79,7 @@ def _sees_everything(actor: Actor, rules: Policy) -> bool:
 
 def catalog_for(session: Session, actor: Actor, filters: Filters = Filters()) -> list[Entry]:
     """The entries this actor may see, featured first, then by title."""
-    see_all = _sees_everything(actor, district_rules(session, actor.district_id))
+    see_all = _sees_everything(actor, district_rules(session, actor))
     offered = _offerings(session, actor.school_id)
     stacks = _published_stacks(session, actor.district_id)
     stack_members = {s.slug: tuple(s.document["micro_credentials"]) for s in stacks}
@@ -150,7 +150,7 @@ def mc_page(session: Session, actor: Actor, slug: str) -> McPage:
     if mc.published is None or not (actor.is_district_admin or _readable(session, actor, "mc", mc)):
         raise NotFound("This micro-credential is not offered to you.")
     version = mc.published
-    rules = mc_policy(district_rules(session, actor.district_id), version.document.get("policy"))
+    rules = mc_policy(district_rules(session, actor), version.document.get("policy"))
     return McPage(version, doc.parse(version.document, slug), rules)
 
 
@@ -176,7 +176,7 @@ def _readable(session: Session, actor: Actor, kind: str, item: MicroCredential |
     """Whether ``item`` (published) is in the actor's catalog, decided without building the catalog."""
     if item.status != Status.PUBLISHED:
         return False
-    if _sees_everything(actor, district_rules(session, actor.district_id)):
+    if _sees_everything(actor, district_rules(session, actor)):
         return True
     offered = _offerings(session, actor.school_id)
     if (kind, item.id) in offered:

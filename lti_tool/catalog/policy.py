@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.lti.actor import Actor
+
 DEFAULTS: dict[str, Any] = {
     "plan_approval": False,   # a school admin approves the teacher's plan before evidence is submitted
     "attempts": 3,            # submissions allowed before the cooldown
@@ -39,11 +41,11 @@ def district_policy(stored: dict[str, Any] | None) -> Policy:
     return Policy(**merged)
 
 
-def district_rules(session: Session, district_id: int) -> Policy:
-    """The district's rules as stored, with the defaults for what it never set."""
+def district_rules(session: Session, actor: Actor) -> Policy:
+    """The actor's district's rules as stored, with the defaults for what it never set."""
     from lti_tool.people.models import District
 
-    return district_policy(session.get(District, district_id).policy)
+    return district_policy(session.get(District, actor.district_id).policy)
 
 
 def mc_policy(district: Policy, document_policy: dict[str, Any] | None) -> Policy:
