@@ -73,8 +73,7 @@ class MicroCredential(_CatalogItem, Base):
 
     # The version teachers start now; it stays set when the MC is retired (pursuits finish on it), and the
     # version it names cannot be deleted while it does.
-    published_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mc_version.id", use_alter=True))
+    published_version_id: Mapped[int | None] = mapped_column(ForeignKey("mc_version.id", use_alter=True))
 
     versions: Mapped[list[McVersion]] = relationship(back_populates="micro_credential", order_by="McVersion.number",
                                                      cascade="all, delete-orphan", foreign_keys="McVersion.mc_id")
@@ -97,11 +96,11 @@ class Stack(_CatalogItem, Base):
     __tablename__ = "stack"
     __table_args__ = (UniqueConstraint("district_id", "slug"),)
 
-    published_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stack_version.id", use_alter=True))
+    published_version_id: Mapped[int | None] = mapped_column(ForeignKey("stack_version.id", use_alter=True))
 
-    versions: Mapped[list[StackVersion]] = relationship(back_populates="stack", order_by="StackVersion.number",
-                                                        cascade="all, delete-orphan", foreign_keys="StackVersion.stack_id")
+    versions: Mapped[list[StackVersion]] = relationship(
+        back_populates="stack", order_by="StackVersion.number", cascade="all, delete-orphan",
+        foreign_keys="StackVersion.stack_id")
     published: Mapped[StackVersion | None] = relationship(foreign_keys=[published_version_id], post_update=True)
 
 
