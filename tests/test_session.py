@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from lti_tool.db import utcnow
+from lti_tool.lti.actor import Actor
 from lti_tool.lti.models import RateLimit, ToolSession
 from lti_tool.lti.roles import Role
 from lti_tool.lti.session import _hash
@@ -26,7 +27,7 @@ def catalog(session, district):
 
     docs = [catalog_docs.mc("morning-meeting", title="Morning Meeting for Social-Emotional Learning"),
             catalog_docs.mc("digital-feedback")]
-    service.import_texts(session, None, district.id, [(d["slug"], json.dumps(d)) for d in docs])
+    service.import_texts(session, Actor.for_system(district.id, "test"), [(d["slug"], json.dumps(d)) for d in docs])
     session.commit()
 
 

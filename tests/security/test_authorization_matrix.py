@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from lti_tool.audit.models import AuditEvent
 from lti_tool.catalog import service as catalog
 from lti_tool.catalog.models import SchoolOffering
+from lti_tool.lti.actor import Actor
 from lti_tool.lti.roles import Role
 from lti_tool.people.models import School
 from lti_tool.people.service import ensure_district, ensure_school
@@ -109,8 +110,9 @@ def _world(session) -> World:
     registration = factories.platform(session, district)
     les = session.scalar(select(School).where(School.district_id == district.id, School.code == "LES"))
     rms = ensure_school(session, district, code="RMS", name="Ridgeview Middle School")
-    catalog.import_texts(session, None, district.id, catalog.sample_sources())
-    session.add(SchoolOffering(school_id=les.id, stack_id=catalog.get_stack(session, district.id, OFFERED_STACK).id))
+    operator = Actor.for_system(district.id, "test")
+    catalog.import_texts(session, operator, catalog.sample_sources())
+    session.add(SchoolOffering(school_id=les.id, stack_id=catalog.get_stack(session, operator, OFFERED_STACK).id))
 
     harbor = ensure_district(session, slug="harbor", name="Harbor District")
     harbor_school = ensure_school(session, harbor, code="HHS", name="Harbor High")

@@ -10,6 +10,7 @@ from lti_tool.catalog import document as doc
 from lti_tool.catalog import richtext, rubric_csv, service
 from lti_tool.catalog.models import McVersion, MicroCredential
 from lti_tool.errors import BadRequest
+from lti_tool.lti.actor import Actor
 from lti_tool.lti.roles import Role
 from tests.support import catalog_docs, factories
 
@@ -57,7 +58,7 @@ def test_parse_int_bounds_default_and_required():
 @pytest.fixture
 def admin(client, session):
     registration = factories.platform(session, factories.district(session))
-    service.import_texts(session, None, registration.district_id, catalog_docs.sample_sources())
+    service.import_texts(session, Actor.for_system(registration.district_id, "test"), catalog_docs.sample_sources())
     token, _ = factories.signed_in(session, registration, {Role.DISTRICT_ADMIN})
     session.commit()
     client.set_cookie("mc_session", token, domain="localhost")
