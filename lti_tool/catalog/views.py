@@ -6,7 +6,6 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 
 from lti_tool import db
 from lti_tool.catalog import editor_form, manage as pages, offer, service
-from lti_tool.catalog.editor_form import MAX_CREDIT  # noqa: F401 (the schema's bound, checked by a test)
 from lti_tool.catalog.policy import LIMITS
 from lti_tool.errors import NotFound
 from lti_tool.inputs import parse_int

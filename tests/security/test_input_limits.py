@@ -273,7 +273,7 @@ def test_schema_limits_match_the_code():
     assert task["instructions"]["maxLength"] == richtext.MAX_CHARS
     assert stack["properties"]["description"]["maxLength"] == richtext.MAX_CHARS
     from lti_tool.catalog.policy import LIMITS
-    from lti_tool.catalog.views import MAX_CREDIT
+    from lti_tool.catalog.editor_form import MAX_CREDIT
     assert stack["properties"]["bonus_credit"]["properties"]["hours"]["maximum"] == MAX_CREDIT
     for name, (low, high) in LIMITS.items():
         if name in mc["properties"]["policy"]["properties"]:
