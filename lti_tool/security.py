@@ -8,12 +8,13 @@ that declares none (chunked) is read by Werkzeug no further than the limit.
 Framing: Canvas frames the tool from the institution's own site (``https://district.instructure.com``, or a
 vanity domain), not from its issuer ``https://canvas.instructure.com``. The allowed ancestors are: this site;
 each registration's issuer and login origins (a self-hosted Canvas, Moodle or the stand-in test platforms
-frame from their issuer's site); the origins of the roster and gradebook services of every course launched
-from (stored per course: the platform's own site, vanity domains included); for a registration with
-Instructure's cloud issuer, ``https://*.instructure.com`` (a first launch, or the Platform Storage login page,
-comes before any course is stored); the ``FRAME_ANCESTORS`` setting; and, when the practice LMS is on, this
-server under its loopback names. Never plain http in production. The list is read at most once per
-``FRAME_ANCESTORS_TTL`` seconds.
+frame from their issuer's site); the sites launches came from (``FrameOrigin``: each launch's return URL and
+service URLs, recorded by ``lti.context``); the ``FRAME_ANCESTORS`` setting; and, when the practice LMS is
+on, this server under its loopback names. Only the OIDC login and launch answers, which come before the tool
+knows the site, may also be framed by any ``https://*.instructure.com`` site when a registration is Canvas
+cloud: they carry no session. (Partitioned cookies are keyed by the top-level *site*, and every Canvas cloud
+school shares ``instructure.com``: naming exact origins keeps another Canvas from framing a signed-in page.)
+Never plain http in production. The list is read at most once per ``FRAME_ANCESTORS_TTL`` seconds.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ CANVAS_CLOUD_ISSUERS = {"https://canvas.instructure.com", "https://canvas.beta.i
                         "https://canvas.test.instructure.com"}
 CANVAS_CLOUD_FRAMES = "https://*.instructure.com"
 FRAME_ANCESTORS_TTL = 60.0
+LOGIN_FLOW = {"lti.login", "lti.launch"}  # endpoints answered before the tool knows the framing site
 HSTS = "max-age=31536000"
 # Session tokens arrive in this cookie, query parameter or header (see lti.session).
 _SESSION_COOKIE, _SESSION_PARAM, _SESSION_HEADER = "mc_session", "mcs", "X-Microcred-Session"
@@ -68,8 +70,15 @@ def _limit_body() -> None:
         raise RequestEntityTooLarge()
 
 
-def _origin(url: str | None) -> str | None:
-    parts = urlsplit(url or "")
+def origin_of(url: object) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, or None (no user name or password accepted)."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -81,45 +90,50 @@ def _loopback_aliases(base_url: str) -> list[str]:
     return [f"{parts.scheme}://{host}{port}" for host in ("localhost", "127.0.0.1", "[::1]")]
 
 
-def _registered_origins(app: Flask) -> set[str]:
-    from lti_tool.lti.models import CourseContext, Registration
+def _registered_origins(app: Flask) -> tuple[set[str], bool]:
+    """(origins, whether a registration is Instructure's hosted Canvas)."""
+    from lti_tool.lti.models import FrameOrigin, Registration
 
     origins: set[str] = set()
+    cloud = False
     with app.extensions["db_engine"].connect() as connection:
         for issuer, login_url in connection.execute(select(Registration.issuer, Registration.auth_login_url)):
-            origins.update(o for o in (_origin(issuer), _origin(login_url)) if o)
-            if issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS:
-                origins.add(CANVAS_CLOUD_FRAMES)
-        # A launched course's roster and gradebook live on the platform's own site, the one that frames us.
-        services = select(CourseContext.line_items_url, CourseContext.memberships_url).distinct()
-        for row in connection.execute(services):
-            origins.update(o for o in map(_origin, row) if o)
-    return origins
+            origins.update(o for o in (origin_of(issuer), origin_of(login_url)) if o)
+            cloud = cloud or issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
+        # The sites launches came from (context.record_launch): a Canvas's own domain, vanity ones included.
+        origins.update(connection.scalars(select(FrameOrigin.origin).distinct()))
+    return origins, cloud
 
 
-def frame_ancestors(app: Flask) -> str:
-    """The ``frame-ancestors`` source list (cached for ``FRAME_ANCESTORS_TTL`` seconds per app)."""
+def frame_ancestors(app: Flask, *, login_flow: bool = False) -> str:
+    """The ``frame-ancestors`` source list (read at most every ``FRAME_ANCESTORS_TTL`` seconds per app).
+
+    ``login_flow``: the OIDC login and launch responses, which come before the tool knows which site frames
+    it; for a Canvas cloud registration they may be framed by any ``*.instructure.com`` site. They carry no
+    session and nothing to click but "open in a new window"; every other page names exact sites."""
     cached = app.extensions.get("frame_ancestors")
     now = time.monotonic()
     # A launch that brought a new platform site (context.record_launch) has not committed it yet: this
     # response is computed without caching, so the next request reads the committed list.
     uncommitted = has_request_context() and g.get("frame_origins_changed", False)
     if cached and cached[0] > now and not uncommitted:
-        return cached[1]
-    origins = set(app.config.get("FRAME_ANCESTORS", "").split())
-    if app.config.get("PRACTICE_LMS"):
-        origins.update(_loopback_aliases(app.config["TOOL_BASE_URL"]))
-    ttl = FRAME_ANCESTORS_TTL
-    try:
-        origins |= _registered_origins(app)
-    except SQLAlchemyError:  # not migrated yet: health and the "not ready" page still get an answer
-        log.warning("registered platforms unreadable; framing limited to this site")
-        ttl = 5.0
-    if app.config["ENV"] == "production":
-        origins = {o for o in origins if o.startswith("https://")}
-    value = " ".join(["'self'", *sorted(origins)])
-    app.extensions["frame_ancestors"] = (now + (0 if uncommitted else ttl), value)
-    return value
+        origins, cloud = cached[1]
+    else:
+        origins = set(app.config.get("FRAME_ANCESTORS", "").split())
+        if app.config.get("PRACTICE_LMS"):
+            origins.update(_loopback_aliases(app.config["TOOL_BASE_URL"]))
+        ttl, cloud = FRAME_ANCESTORS_TTL, False
+        try:
+            registered, cloud = _registered_origins(app)
+            origins |= registered
+        except SQLAlchemyError:  # not migrated yet: health and the "not ready" page still get an answer
+            log.warning("registered platforms unreadable; framing limited to this site")
+            ttl = 5.0
+        if app.config["ENV"] == "production":
+            origins = {o for o in origins if o.startswith("https://")}
+        app.extensions["frame_ancestors"] = (now + (0 if uncommitted else ttl), (origins, cloud))
+    sources = origins | ({CANVAS_CLOUD_FRAMES} if login_flow and cloud else set())
+    return " ".join(["'self'", *sorted(sources)])
 
 
 def forget_frame_ancestors(app: Flask) -> None:
@@ -147,7 +161,7 @@ def init_app(app: Flask) -> None:
                 "default-src 'self'; "
                 f"script-src 'self' 'nonce-{csp_nonce()}'; "
                 "style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                f"frame-ancestors {frame_ancestors(app)}"))
+                f"frame-ancestors {frame_ancestors(app, login_flow=request.endpoint in LOGIN_FLOW)}"))
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if app.config["ENV"] == "production" and request.is_secure:

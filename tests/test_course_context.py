@@ -10,7 +10,7 @@ from lti_tool.db import utcnow
 from lti_tool.lti.actor import Actor
 from lti_tool.lti.claims import CLAIM_AGS as AGS_CLAIM, CLAIM_NRPS as NRPS_CLAIM
 from lti_tool.lti.context import LaunchContext
-from lti_tool.lti.models import CourseContext, LaunchRecord, Placement, ToolSession
+from lti_tool.lti.models import CourseContext, FrameOrigin, LaunchRecord, Placement, ToolSession
 from tests.support.signer import CLAIM, login
 
 BASE = "https://localhost"
@@ -20,10 +20,12 @@ SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
           "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
 
 
-def _launch(app, signer, **claims):
+def _launch(app, signer, drop=(), **claims):
     client = app.test_client()
     query = login(client, signer)
     body = signer.claims(query["nonce"], **claims)
+    for claim in drop:
+        del body[claim]
     response = client.post("/lti/launch", base_url=BASE, data={"id_token": signer.sign(body), "state": query["state"]})
     assert response.status_code == 303, response.text
     return client
@@ -106,3 +108,14 @@ def test_a_course_on_a_new_platform_site_may_frame_the_next_page_at_once(app, se
                                                   "courses/101/names_and_roles", "service_versions": ["2.0"]}})
     policy = client.get("/", base_url=BASE).headers["Content-Security-Policy"]
     assert "https://canvas.district.example" in policy.split("frame-ancestors", 1)[1]
+
+
+def test_an_account_navigation_launch_records_the_site_it_came_from(app, session, signer, registration):
+    """No course, no services (Canvas sends account launches no context): the return URL still names the Canvas
+    site that frames the tool."""
+    client = _launch(app, signer, drop=(CLAIM + "context",), **{
+                                     CLAIM + "launch_presentation": {
+                                         "return_url": "https://lakeside.instructure.com/accounts/1/external_tools"}})
+    assert session.scalars(select(FrameOrigin.origin)).all() == ["https://lakeside.instructure.com"]
+    policy = client.get("/", base_url=BASE).headers["Content-Security-Policy"]
+    assert "https://lakeside.instructure.com" in policy and "*.instructure.com" not in policy

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context
 from sqlalchemy import select
@@ -17,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.lti.claims import CLAIM, CLAIM_AGS, CLAIM_NRPS
-from lti_tool.lti.models import CourseContext, Placement, Registration
-from lti_tool.security import forget_frame_ancestors
+from lti_tool.lti.claims import CLAIM, CLAIM_AGS, CLAIM_DEEP_LINKING, CLAIM_NRPS
+from lti_tool.lti.models import CourseContext, FrameOrigin, Placement, Registration
+from lti_tool.security import forget_frame_ancestors, origin_of
 
 PLACED_KINDS = ("mc", "stack")
 
@@ -59,6 +58,7 @@ class LaunchContext:
     line_item_url: str | None        # this link's own column, when the link has one
     ags_scopes: tuple[str, ...]
     memberships_url: str | None      # the course roster (NRPS)
+    frame_origins: tuple[str, ...] = ()  # sites the launch came from: return URL, deep-link return, services
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> LaunchContext:
@@ -67,6 +67,10 @@ class LaunchContext:
         ags, nrps = _object(claims.get(CLAIM_AGS)), _object(claims.get(CLAIM_NRPS))
         kind = custom.get("microcred_kind")
         scopes = ags.get("scope") if isinstance(ags.get("scope"), list) else []
+        presentation, deep_linking = _object(claims.get(CLAIM + "launch_presentation")), _object(
+            claims.get(CLAIM_DEEP_LINKING))
+        sites = (presentation.get("return_url"), deep_linking.get("deep_link_return_url"), ags.get("lineitems"),
+                 nrps.get("context_memberships_url"))
         return cls(
             message_type=_text(claims.get(CLAIM + "message_type"), 64),
             deployment_id=_text(claims.get(CLAIM + "deployment_id"), 255),
@@ -80,14 +84,8 @@ class LaunchContext:
             line_items_url=_text(ags.get("lineitems"), 1000), line_item_url=_text(ags.get("lineitem"), 1000),
             ags_scopes=tuple(s for s in scopes if isinstance(s, str)),
             memberships_url=_text(nrps.get("context_memberships_url"), 1000),
+            frame_origins=tuple(dict.fromkeys(o for o in map(origin_of, sites) if o)),
         )
-
-
-def _origin(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _get_or_add(session: Session, model, lookup: dict[str, Any], **values: Any):
@@ -104,10 +102,26 @@ def _get_or_add(session: Session, model, lookup: dict[str, Any], **values: Any):
     return row
 
 
+def _record_frame_origins(session: Session, registration: Registration, origins: tuple[str, ...]) -> None:
+    """Remember the sites this platform's launches come from: the pages there frame the tool (a Canvas on
+    the district's own domain among them), so CSP ``frame-ancestors`` must name them from the next page on."""
+    if not origins:
+        return
+    known = set(session.scalars(select(FrameOrigin.origin).where(FrameOrigin.registration_id == registration.id,
+                                                                FrameOrigin.origin.in_(origins))))
+    new = [o for o in origins if o not in known and len(o) <= 255]
+    for origin in new:
+        _get_or_add(session, FrameOrigin, {"registration_id": registration.id, "origin": origin})
+    if new and has_request_context():
+        forget_frame_ancestors(current_app)
+
+
 def record_launch(session: Session, registration: Registration,
                   launch: LaunchContext) -> tuple[CourseContext | None, Placement | None]:
-    """Update the stored course context and placement from a launch. What a launch leaves out (a course
-    navigation launch has no line item) keeps its earlier value; what it sends replaces it."""
+    """Update the stored course context and placement from a launch, and the sites the platform frames the
+    tool from. What a launch leaves out (a course navigation launch has no line item) keeps its earlier
+    value; what it sends replaces it."""
+    _record_frame_origins(session, registration, launch.frame_origins)
     if launch.context_id is None or launch.deployment_id is None:
         return None, None
     now = utcnow()
@@ -115,14 +129,10 @@ def record_launch(session: Session, registration: Registration,
                                                   "deployment_id": launch.deployment_id,
                                                   "context_id": launch.context_id},
                          district_id=registration.district_id, updated_at=now)
-    sites_before = {_origin(course.line_items_url), _origin(course.memberships_url)}
     for name, value in (("title", launch.context_title), ("canvas_course_id", launch.canvas_course_id),
                         ("line_items_url", launch.line_items_url), ("memberships_url", launch.memberships_url)):
         if value is not None:
             setattr(course, name, value)
-    if {_origin(course.line_items_url), _origin(course.memberships_url)} != sites_before and has_request_context():
-        # The platform's own site (a district's Canvas domain) may frame the tool: see security.frame_ancestors.
-        forget_frame_ancestors(current_app)
     if launch.ags_scopes:
         course.ags_scopes = list(launch.ags_scopes)
     course.updated_at = now

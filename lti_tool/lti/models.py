@@ -184,3 +184,16 @@ class Placement(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[CourseContext] = relationship(back_populates="placements")
+
+
+class FrameOrigin(Base):
+    """A site a platform's launches came from (the page that frames the tool: a Canvas's own domain), read
+    from the launch's return URL and service URLs. Pages name these in CSP ``frame-ancestors``."""
+
+    __tablename__ = "lti_frame_origin"
+    __table_args__ = (UniqueConstraint("registration_id", "origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registration.id", ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,22 +28,34 @@ def test_frame_ancestors_are_this_site_and_the_registered_platforms(app, client,
                                                                "https://moodle.district.org/mod/lti/certs.php"))
     session.commit()
     ancestors = _ancestors(client.get("/no/such/page"))
-    assert ancestors == ["'self'", "https://*.instructure.com", "https://canvas.instructure.com",
-                         "https://moodle.district.org", "https://sso.canvaslms.com"]
+    assert ancestors == ["'self'", "https://canvas.instructure.com", "https://moodle.district.org",
+                         "https://sso.canvaslms.com"]
     assert "https:" not in ancestors and not any(a.startswith("http://") for a in ancestors)
 
 
-def test_the_site_of_each_launched_courses_services_may_frame_the_tool(app, client, session):
-    """Canvas on a district's own domain: its launches name the roster and gradebook there."""
-    from lti_tool.lti.models import CourseContext
+def test_only_the_login_flow_may_be_framed_by_any_canvas_cloud_site(app, client, session):
+    """The login and launch answers come before the tool knows which Canvas site frames it; they hold no session
+    and nothing to click but "open in a new window". Every other page names exact sites, so another district's
+    (or an attacker's own) Canvas cannot frame a signed-in page, though partitioned cookies are shared across
+    *.instructure.com."""
+    factories.platform(session, factories.district(session))
+    session.commit()
+    login = client.get("/lti/login", query_string={"iss": "https://canvas.instructure.com", "login_hint": "x",
+                                                   "client_id": "10000000000001", "deployment_id": "1:deploy",
+                                                   "lti_storage_target": "post_message_forwarding"},
+                       headers={"Sec-Fetch-Dest": "iframe"})
+    assert login.status_code == 200 and "https://*.instructure.com" in _ancestors(login)
+    refused = client.post("/lti/launch", data={"id_token": "x", "state": "y"})
+    assert "https://*.instructure.com" in _ancestors(refused)
+    assert "https://*.instructure.com" not in _ancestors(client.get("/"))
+
+
+def test_the_sites_launches_came_from_may_frame_the_tool(app, client, session):
+    """Canvas on a district's own domain: launches come from there (return URL, services)."""
+    from lti_tool.lti.models import FrameOrigin
 
     registration = factories.platform(session, factories.district(session))
-    session.add(CourseContext(district_id=registration.district_id, registration_id=registration.id,
-                              deployment_id="1:deploy", context_id="ctx-7",
-                              line_items_url="https://canvas.district.org/api/lti/courses/7/line_items",
-                              memberships_url="https://canvas.district.org/api/lti/courses/7/names_and_roles"))
-    session.add(CourseContext(district_id=registration.district_id, registration_id=registration.id,
-                              deployment_id="1:deploy", context_id="ctx-8"))  # no services named
+    session.add(FrameOrigin(registration_id=registration.id, origin="https://canvas.district.org"))
     session.commit()
     assert "https://canvas.district.org" in _ancestors(client.get("/no/such/page"))
 
