@@ -4,12 +4,14 @@ Once, idempotently: the registration and its deployment (in the district ``lakes
 else the only district, else a new default one), the practice course mapped to Lakeside Elementary (school
 ``LES``, created if missing), the principal persona designated that school's administrator and the
 district lead persona the district's administrator (their user rows made ahead of their first launch, with
-the issuer and subject the platform will send). Later visits
-change nothing, so what a district admin edits on the Schools page stands.
+the issuer and subject the platform will send). Later visits change nothing, so what a district admin edits
+on the Schools page stands; when the demo moves to another port, the same registration and accounts follow it.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ DISTRICT_SLUG = "lakeside"
 def ensure_registered(session: Session) -> Registration:
     """The practice platform's registration, made on first use. Call before anything else in a request:
     a concurrent first use is resolved by rolling this session back and reading the winner's rows."""
-    registration = registry.find_registration(session, issuer(), CLIENT_ID)
+    registration = registry.find_registration(session, issuer(), CLIENT_ID) or _moved(session)
     if registration is not None:
         return registration
     try:
@@ -39,6 +41,26 @@ def ensure_registered(session: Session) -> Registration:
         if registration is None:
             raise
     return registration
+
+
+def _moved(session: Session) -> Registration | None:
+    """The practice LMS registered earlier under another loopback address (``make demo PORT=…``): point that
+    registration and its personas' accounts at the current address, rather than registering a second
+    platform whose users would be strangers (a second principal on the Schools page)."""
+    candidates = session.scalars(select(Registration).where(Registration.client_id == CLIENT_ID,
+                                                            Registration.issuer.like("%/practice")))
+    old = next((r for r in candidates if urlsplit(r.issuer).hostname in registry.LOOPBACK_HOSTS), None)
+    if old is None:
+        return None
+    before, base = old.issuer, issuer()
+    old.issuer, old.auth_login_url, old.auth_token_url, old.key_set_url = (base, f"{base}/auth", f"{base}/token",
+                                                                           f"{base}/jwks")
+    old.key_set, old.key_set_fetched_at = None, None
+    session.execute(update(User).where(User.issuer == before).values(issuer=base))
+    audit.record(session, action="platform.moved", subject_type="lti_registration", subject_id=old.id,
+                 district_id=old.district_id, before={"issuer": before}, after={"issuer": base, "by": "practice LMS"})
+    session.flush()
+    return old
 
 
 def _district(session: Session) -> District:

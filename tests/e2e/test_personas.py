@@ -118,3 +118,23 @@ def test_the_practice_lms_does_not_exist_in_production(make_app, db_url):
     assert client.post("/practice/token").status_code == 404
     assert not any(rule.rule.startswith("/practice") for rule in app.url_map.iter_rules())
     assert "practice" not in app.cli.list_commands(None)
+
+
+def test_the_demo_on_another_port_keeps_one_platform_and_its_people(make_app, db_url):
+    """``make demo PORT=9143`` after a run on 8443: the practice registration and the personas' accounts follow
+    the new address (no second principal on the Schools page, no stale platform)."""
+    from lti_tool.practice.setup import ensure_registered
+
+    for port in (8443, 9143):
+        app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", PRACTICE_LMS=True)
+        if port == 8443:
+            assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+        with app.app_context(), session_scope() as session:
+            ensure_registered(session)
+    with app.app_context(), session_scope() as session:
+        [registration] = session.scalars(select(Registration)).all()
+        assert registration.issuer == "https://localhost:9143/practice"
+        assert registration.auth_login_url == "https://localhost:9143/practice/auth"
+        [designation] = session.scalars(select(SchoolAdmin)).all()
+        assert session.get(User, designation.user_id).issuer == "https://localhost:9143/practice"
+        assert len(session.scalars(select(User)).all()) == 2  # the principal and the district lead, once each
