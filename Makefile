@@ -33,3 +33,15 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## Translations: extract the strings marked in lti_tool/ (babel.cfg), merge them into each language's .po
+## (translate the new, empty msgstr entries, then run this again), compile the .mo files the app loads.
+## The .mo files are committed, so `make demo` and `make test` need no compile step on a fresh machine;
+## tests/test_i18n.py fails when a .mo and its .po disagree or a string is left untranslated.
+.PHONY: translations
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --project=Microcred --version=0.1.0 \
+		--msgid-bugs-address= --sort-by-file -o lti_tool/translations/messages.pot lti_tool
+	$(BIN)/pybabel -q update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching \
+		--ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d lti_tool/translations

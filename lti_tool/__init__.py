@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.PROXY_FIX:
         app.wsgi_app = ProxyFix(app.wsgi_app, **parse_proxy_fix(settings.PROXY_FIX))  # type: ignore[method-assign]
 
-    from lti_tool import cli, db, errors, home, logs, lti, migrate, practice, security
+    from lti_tool import cli, db, errors, home, i18n, logs, lti, migrate, practice, security
     from lti_tool.health import bp as health_bp
 
     logs.configure(app)
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     lti.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(home.bp)
     from lti_tool.catalog.views import bp as catalog_bp

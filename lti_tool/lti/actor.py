@@ -32,6 +32,7 @@ class Actor:
     course_context_id: int | None = None  # the stored CourseContext: where the gradebook and roster are
     placement_id: int | None = None       # the stored Placement of the resource link, if launched from one
     system: str | None = None    # for Microcred's own work: what runs it ("worker", "command line")
+    locale: str | None = None    # "es_MX": the launch's locale, or the language the person chose since
 
     @classmethod
     def for_system(cls, district_id: int, name: str) -> Actor:

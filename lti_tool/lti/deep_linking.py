@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
@@ -44,13 +45,13 @@ def choices(session: Session, actor: Actor) -> tuple[Placeable, ...]:
 
 def _require_placer(actor: Actor) -> None:
     if not (actor.is_facilitator or actor.is_district_admin) or actor.test_user:
-        raise Forbidden("Only a course instructor can place micro-credentials in a course.")
+        raise Forbidden(_l("Only a course instructor can place micro-credentials in a course."))
 
 
 def settings(record: LaunchRecord) -> dict:
     data = record.claims.get(CLAIM_DEEP_LINKING)
     if not isinstance(data, dict) or not data.get("deep_link_return_url"):
-        raise BadRequest("This page only works from an assignment or link picker in Canvas.",
+        raise BadRequest(_l("This page only works from an assignment or link picker in Canvas."),
                          hint="The launch is not a deep-linking request.")
     return data
 
@@ -63,11 +64,11 @@ def build_response(session: Session, actor: Actor, record: LaunchRecord, selecte
     by_id = {p.resource_id: p for p in choices(session, actor)}
     picked = [by_id[r] for r in selected if r in by_id]
     if not picked or len(picked) != len(selected):
-        raise BadRequest("Choose at least one micro-credential or stack from the list.")
+        raise BadRequest(_l("Choose at least one micro-credential or stack from the list."))
     if len(picked) > 1 and str(dl_settings.get("accept_multiple", "false")).lower() != "true":
-        raise BadRequest("This Canvas picker accepts one item: choose just one.")
+        raise BadRequest(_l("This Canvas picker accepts one item: choose just one."))
     if "ltiResourceLink" not in (dl_settings.get("accept_types") or []):
-        raise BadRequest("This Canvas placement does not accept links to activities.",
+        raise BadRequest(_l("This Canvas placement does not accept links to activities."),
                          hint="The platform's accept_types lacks ltiResourceLink.")
     resources = []
     for item in picked:

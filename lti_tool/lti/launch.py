@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
+from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
@@ -55,27 +56,29 @@ CLOCK_LEEWAY = 60
 
 
 class LaunchError(MicrocredError):
-    """A launch that cannot be accepted. ``message`` speaks to the user; ``hint`` to district IT."""
+    """A launch that cannot be accepted. ``message`` speaks to the user, in their language; ``hint`` to district
+    IT, in English (it names protocol fields and commands, as the log and docs/install-canvas.md do)."""
 
     status, code = 400, "launch_refused"
-    message = "This launch from your LMS could not be accepted."
+    message = _l("This launch from your LMS could not be accepted.")
 
 
 class LaunchReplayed(LaunchError):
     status, code = 403, "launch_replayed"
-    message = "This launch was already used. Please open Microcred again from your course."
+    message = _l("This launch was already used. Please open Microcred again from your course.")
 
 
 class StateUnbound(LaunchError):
     """Neither a state cookie nor Platform Storage tied this browser to the login."""
 
     status, code = 401, "state_unbound"
-    message = "Your browser blocked the cookie Microcred needs inside Canvas."
+    message = _l("Your browser blocked the cookie Microcred needs inside Canvas.")
 
 
 class TooManyLogins(LaunchError):
     status, code = 429, "too_many_logins"
-    message = "Too many sign-ins from your network right now. Please wait a minute and open Microcred again."
+    message = _l("Too many sign-ins from your network right now. Please wait a minute and open Microcred "
+                 "again.")
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(hint=f"More OIDC logins from this address than the limit allows; retry after {retry_after} s.")
@@ -107,13 +110,13 @@ MAX_LOGIN_PARAMS = 40
 def check_login_params(params: dict[str, str]) -> None:
     """Refuse a login whose parameters are too many or too long; the hint names the parameter, not its value."""
     if len(params) > MAX_LOGIN_PARAMS:
-        raise LaunchError("The login request from the LMS is not valid.",
+        raise LaunchError(_l("The login request from the LMS is not valid."),
                           hint=f"The OIDC login request carries more than {MAX_LOGIN_PARAMS} parameters.")
     for name, value in params.items():
         limit = LOGIN_PARAM_LIMITS.get(name, OTHER_PARAM_LIMIT)
         if len(name) > 64 or len(value) > limit:
             shown = f"'{name}'" if name in LOGIN_PARAM_LIMITS else "A parameter"
-            raise LaunchError("The login request from the LMS is not valid.",
+            raise LaunchError(_l("The login request from the LMS is not valid."),
                               hint=f"{shown} of the OIDC login request is longer than {limit} characters.")
 
 
@@ -138,17 +141,18 @@ def begin_login(session: Session, params: dict[str, str], launch_url: str, *,
     issuer = params.get("iss", "").strip()
     login_hint = params.get("login_hint", "").strip()
     if not issuer or not login_hint:
-        raise LaunchError("The login request from the LMS is incomplete.",
+        raise LaunchError(_l("The login request from the LMS is incomplete."),
                           hint="The OIDC login request must carry 'iss' and 'login_hint'.")
     client_id = params.get("client_id") or None
     registration = registry.find_registration(session, issuer, client_id)
     if registration is None:
-        raise LaunchError("This LMS is not registered with Microcred.",
+        raise LaunchError(_l("This LMS is not registered with Microcred."),
                           hint=f"No platform registration for issuer {issuer} and client_id {client_id or '(none)'}. "
                                "Register it with 'flask --app wsgi platform add' or Dynamic Registration.")
     deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
     if deployment_id and registry.find_deployment(session, registration, deployment_id) is None:
-        raise LaunchError("This installation of Microcred is not registered.", hint=_unknown_deployment(deployment_id))
+        raise LaunchError(_l("This installation of Microcred is not registered."),
+                          hint=_unknown_deployment(deployment_id))
 
     storage_target = (params.get("lti_storage_target") or None) if platform_storage else None
     state = LoginState(
@@ -231,13 +235,13 @@ class ToolLaunch(MessageLaunch):
         if state_value and len(state_value) <= 100:
             row = self.db.scalar(select(LoginState).where(LoginState.state == state_value))
         if row is None:
-            raise LaunchError("This launch does not match a login from this browser.",
+            raise LaunchError(_l("This launch does not match a login from this browser."),
                               hint="The 'state' is missing or unknown. Open the tool again from the LMS.")
         if row.used_at is not None:
             raise LaunchReplayed(hint="The state of this launch was already consumed (replayed, double-posted, "
                                       "or spent by a token whose signature failed).")
         if row.expires_at < utcnow():
-            raise LaunchError("This launch took too long. Please open Microcred again from your course.",
+            raise LaunchError(_l("This launch took too long. Please open Microcred again from your course."),
                               hint="The login state expired after 10 minutes.")
         self.login_state = row
         if self.state_cookie and hmac.compare_digest(self.state_cookie.encode(), row.state.encode()):
@@ -280,7 +284,7 @@ class ToolLaunch(MessageLaunch):
         issuer = body.get("iss")
         row = registry.find_registration(self.db, issuer, client_id) if isinstance(issuer, str) else None
         if row is None or (self.login_state is not None and row.id != self.login_state.registration_id):
-            raise LaunchError("This LMS is not registered with Microcred.",
+            raise LaunchError(_l("This LMS is not registered with Microcred."),
                               hint=f"No registration for issuer {_shown(issuer)} and client_id {_shown(client_id)}.")
         self.registration_row = row
         self._registration = DbToolConf(self.db).wrap(row)
@@ -350,7 +354,7 @@ class ToolLaunch(MessageLaunch):
                 raise
             raise LaunchError(hint=f"The id_token failed verification: {error}.") from error
         except jwt.ExpiredSignatureError as error:  # genuinely signed: the state stays usable
-            raise LaunchError("This launch has expired. Please open Microcred again from your course.",
+            raise LaunchError(_l("This launch has expired. Please open Microcred again from your course."),
                               hint="The id_token's 'exp' is in the past; check the server clock.") from error
         except jwt.InvalidTokenError as error:
             raise LaunchError(hint=f"The id_token failed verification: {error}.") from error
@@ -366,7 +370,7 @@ class ToolLaunch(MessageLaunch):
         deployment_id = self._get_jwt_body().get(CLAIM + "deployment_id")
         if not isinstance(deployment_id, str) or registry.find_deployment(self.db, self.registration_row,
                                                                           deployment_id) is None:
-            raise LaunchError("This installation of Microcred is not registered.",
+            raise LaunchError(_l("This installation of Microcred is not registered."),
                               hint=_unknown_deployment(repr(deployment_id)))
         return self
 
@@ -401,7 +405,7 @@ def fetch_platform_jwks(url: str, client: requests.Session | None = None) -> dic
         response.raise_for_status()
         key_set = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise LaunchError("Microcred could not check this launch with your LMS right now.",
+        raise LaunchError(_l("Microcred could not check this launch with your LMS right now."),
                           hint=f"Fetching the platform key set (its registered key set URL) failed: "
                                f"{type(error).__name__}.") from error
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):

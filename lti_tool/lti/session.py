@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from flask import current_app, g, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,8 @@ def upsert_user(session: Session, registration: Registration, claims: dict[str, 
     """The launch's person, in the registration's district (see ``people.service.upsert_person``)."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
-        raise BadRequest("The launch does not identify the user.", hint="The id_token has no 'sub' (anonymous launch).")
+        raise BadRequest(_l("The launch does not identify the user."),
+                         hint="The id_token has no 'sub' (anonymous launch).")
     name, email = claims.get("name"), claims.get("email")
     return upsert_person(session, district_id=registration.district_id, issuer=registration.issuer, subject=subject,
                          name=name if isinstance(name, str) else None, email=email if isinstance(email, str) else None)
@@ -64,6 +66,15 @@ def _with_designations(session: Session, actor: Actor) -> Actor:
     if roles == actor.roles and school_admin == actor.school_admin:
         return actor
     return replace(actor, roles=frozenset(roles), school_admin=school_admin)
+
+
+def _launch_locale(claims: dict[str, Any]) -> str | None:
+    """The language the platform asks for: LTI's ``launch_presentation.locale``, else OpenID Connect's ``locale``
+    (Canvas sends both, as the person's Canvas language), as a locale Microcred speaks, or None."""
+    from lti_tool.i18n import normalize
+
+    presentation = claims.get(CLAIM + "launch_presentation") or {}
+    return normalize(presentation.get("locale")) or normalize(claims.get("locale"))
 
 
 def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
@@ -85,7 +96,7 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
                   registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
                   school_id=school_id, test_user=test_user, canvas_user_id=where.canvas_user_id,
                   resource_link_id=where.resource_link_id, course_context_id=course_row.id if course_row else None,
-                  placement_id=placement.id if placement else None)
+                  placement_id=placement.id if placement else None, locale=_launch_locale(claims))
     return _with_designations(session, actor)
 
 
@@ -151,7 +162,8 @@ def current_actor(session: Session) -> Actor:
         return g.actor_now
     row = load_session(session)
     if row is None:
-        raise NotAuthenticated(hint="No Microcred session: launch the tool from Canvas (sessions last 8 hours).")
+        raise NotAuthenticated(hint=_l("No Microcred session: open it from your course in Canvas (sessions last "
+                                       "8 hours)."))
     g.actor_now = _with_designations(session, Actor.from_json(row.actor))
     return g.actor_now
 
@@ -160,7 +172,20 @@ def end_session(session: Session, token: str | None) -> bool:
     """End the session this token opened (sign-out, or a new launch in the same browser)."""
     if not token:
         return False
+    if token == g.get("session_token"):
+        g.session_ended = True  # this request's own: its page offers nothing that needs the session
     return session.execute(delete(ToolSession).where(ToolSession.token_hash == _hash(token))).rowcount > 0
+
+
+def remember_locale(session: Session, locale: str) -> None:
+    """Keep the person's language choice with their session, from the next page on. Session only: a new launch
+    follows the platform's locale again (keeping it on the person would need a column on ``user_account``)."""
+    row = load_session(session)
+    if row is None:
+        raise NotAuthenticated()
+    row.actor = replace(Actor.from_json(row.actor), locale=locale).to_json()  # a new dict: the JSON column sees it
+    session.flush()
+    g.pop("actor_now", None)
 
 
 def launch_record(session: Session) -> LaunchRecord:
@@ -178,7 +203,8 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
     if not g.get("session_token") or not hmac.compare_digest(sent, csrf_token()):
-        raise BadRequest("This form has expired. Reload the page and try again.", hint="CSRF token missing or wrong.")
+        raise BadRequest(_l("This form has expired. Reload the page and try again."),
+                         hint="CSRF token missing or wrong.")
 
 
 def session_url(endpoint: str, **values: Any) -> str:

@@ -3,6 +3,7 @@ school administrators and the district's administrators. Plain functions taking 
 every change is audited."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,13 +17,13 @@ from lti_tool.people.service import district_admins, ensure_school, set_district
 def _require(actor: Actor) -> None:
     """A designated district admin (the actor's designations are re-read on every request)."""
     if not actor.is_district_admin or actor.test_user:
-        raise Forbidden("Only a district administrator can manage schools.")
+        raise Forbidden(_l("Only a district administrator can manage schools."))
 
 
 def _school(session: Session, actor: Actor, school_id: int) -> School:
     school = session.get(School, school_id)
     if school is None or school.district_id != actor.district_id:
-        raise NotFound("No such school in this district.")
+        raise NotFound(_l("No such school in this district."))
     return school
 
 
@@ -30,7 +31,7 @@ def add_school(session: Session, actor: Actor, code: str, name: str) -> School:
     _require(actor)
     code, name = code.strip().upper(), name.strip()
     if not code or not name or len(code) > 64:
-        raise BadRequest("A school needs a short code (e.g. LES) and a name.")
+        raise BadRequest(_l("A school needs a short code (e.g. LES) and a name."))
     from lti_tool.people.models import District
 
     return ensure_school(session, session.get(District, actor.district_id), code=code, name=name,
@@ -43,7 +44,7 @@ def map_course(session: Session, actor: Actor, school_id: int, kind: str, platfo
     school = _school(session, actor, school_id)
     platform_id = platform_id.strip()
     if kind not in ("course", "section") or not platform_id:
-        raise BadRequest("Give a Canvas course id or section id (the number in its address).")
+        raise BadRequest(_l("Give a Canvas course id or section id (the number in its address)."))
     row = session.scalar(select(CourseSchool).where(CourseSchool.district_id == actor.district_id,
                                                     CourseSchool.kind == kind, CourseSchool.platform_id == platform_id))
     before = {"school_id": row.school_id} if row else None
@@ -63,7 +64,7 @@ def designate_admin(session: Session, actor: Actor, school_id: int, user_id: int
     school = _school(session, actor, school_id)
     user = session.get(User, user_id)
     if user is None or user.district_id != actor.district_id:
-        raise NotFound("No such person in this district.")
+        raise NotFound(_l("No such person in this district."))
     row = session.scalar(select(SchoolAdmin).where(SchoolAdmin.school_id == school.id, SchoolAdmin.user_id == user.id))
     if on and row is None:
         session.add(SchoolAdmin(school_id=school.id, user_id=user.id))
@@ -80,7 +81,7 @@ def designate_district_admin(session: Session, actor: Actor, user_id: int, *, on
     _require(actor)
     user = session.get(User, user_id)
     if user is None or user.district_id != actor.district_id:
-        raise NotFound("No such person in this district.")
+        raise NotFound(_l("No such person in this district."))
     set_district_admin(session, actor.district_id, user, on=on, actor_user_id=actor.user_id, by="schools page")
 
 

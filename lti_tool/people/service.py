@@ -2,6 +2,7 @@
 commits."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,7 @@ def upsert_person(session: Session, *, district_id: int, issuer: str, subject: s
         user = User(district_id=district_id, issuer=issuer, subject=subject)
         session.add(user)
     elif user.district_id != district_id:
-        raise Forbidden("This account belongs to another district on this server.",
+        raise Forbidden(_l("This account belongs to another district on this server."),
                         hint="The same issuer and subject are registered under two districts.")
     user.name = (name or "").strip()[:200] or user.name
     email = (email or "").strip()
@@ -94,7 +95,7 @@ def set_district_admin(session: Session, district_id: int, user: User, *, on: bo
     The last district admin cannot be removed: without one, nobody could manage the catalog or the schools,
     and only district IT on the server could designate again."""
     if user.district_id != district_id:
-        raise NotFound("No such person in this district.")
+        raise NotFound(_l("No such person in this district."))
     row = session.scalar(select(DistrictAdmin).where(DistrictAdmin.district_id == district_id,
                                                      DistrictAdmin.user_id == user.id))
     if on == (row is not None):
@@ -105,7 +106,7 @@ def set_district_admin(session: Session, district_id: int, user: User, *, on: bo
         remaining = session.scalar(select(func.count()).select_from(DistrictAdmin)
                                    .where(DistrictAdmin.district_id == district_id))
         if remaining <= 1:
-            raise Conflict("This is the district's only administrator: name another one first.")
+            raise Conflict(_l("This is the district's only administrator: name another one first."))
         session.delete(row)
     session.flush()
     audit.record(session, action="district.admin_designated" if on else "district.admin_removed",
@@ -126,9 +127,9 @@ def find_person(session: Session, district_id: int, who: str) -> User:
         condition = User.subject == who
     found = list(session.scalars(select(User).where(User.district_id == district_id, condition).limit(2)))
     if not found:
-        raise NotFound("No one with that email or id has opened Microcred in this district yet.",
+        raise NotFound(_l("No one with that email or id has opened Microcred in this district yet."),
                        hint="Ask them to open Microcred once from Canvas, then run this again.")
     if len(found) > 1:
-        raise Conflict("Several people share that email: name them by platform subject or #id instead.",
+        raise Conflict(_l("Several people share that email: name them by platform subject or #id instead."),
                        hint="'flask --app wsgi people list' shows them.")
     return found[0]

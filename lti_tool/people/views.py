@@ -3,6 +3,7 @@ district's."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from lti_tool import db
 from lti_tool.errors import BadRequest
@@ -14,7 +15,7 @@ bp = Blueprint("schools", __name__, url_prefix="/district/schools")
 
 
 def _int(name: str) -> int:
-    return parse_int(request.form.get(name), field="School" if name == "school_id" else "Person", minimum=1)
+    return parse_int(request.form.get(name), field=_("School") if name == "school_id" else _("Person"), minimum=1)
 
 
 @bp.get("/")
@@ -37,5 +38,5 @@ def change():
     elif action in ("designate_district", "undesignate_district"):
         admin.designate_district_admin(session, actor, _int("user_id"), on=action == "designate_district")
     else:
-        raise BadRequest("Unknown action.")
+        raise BadRequest(_l("Unknown action."))
     return redirect(session_url("schools.index"), code=303)

@@ -89,6 +89,7 @@ def _rows(ids) -> list[Row]:
             {"action": "designate_district", "user_id": str(ids["teacher"])}),
         Row("GET", "/lti/deep-link", "lti.deep_link", PLACERS),
         Row("POST", "/lti/deep-link", "lti.deep_link_submit", PLACERS, {"resource": f"mc:{OFFERED_MC}"}),
+        Row("POST", "/language", "i18n.set_language", SIGNED_IN, {"locale": "en", "next": "/"}),  # the language switch
         Row("POST", "/sign-out", "home.sign_out", SIGNED_IN),
     ]
 
