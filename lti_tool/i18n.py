@@ -81,7 +81,7 @@ def select_locale() -> str | None:
     """Flask-Babel's locale selector (asked once per request, on the first string translated)."""
     if not has_request_context():
         return None   # command line and worker: English
-    if request.blueprint == "practice":
+    if (request.blueprint or "").startswith("practice"):
         return None   # the practice LMS stands in for Canvas and speaks English
     return _session_locale() or _browser_locale()
 

@@ -36,12 +36,18 @@ def _launch(client, signer, **claims):
     return client
 
 
+def _form_csrf(page, action: str) -> str:
+    """The CSRF token of the page's form posting to ``action``."""
+    found = re.search(rf'action="{action}[^"]*"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
+                      page.text)
+    assert found, f"the page has no form posting to {action}"
+    return found.group(1)
+
+
 def _switch(client, locale: str, next_path: str = "/", **extra):
-    page = client.get(next_path, base_url=BASE)
-    token = re.search(r'action="/language[^"]*"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page.text)
-    assert token, "the page has no language switch"
+    token = _form_csrf(client.get(next_path, base_url=BASE), "/language")
     return client.post("/language", base_url=BASE,
-                       data={"csrf_token": token.group(1), "locale": locale, "next": next_path, **extra})
+                       data={"csrf_token": token, "locale": locale, "next": next_path, **extra})
 
 
 def _text(page) -> str:
@@ -92,6 +98,13 @@ def test_an_english_launch_stays_english_whatever_the_browser_says(client, signe
     assert '<html lang="en-US"' in home.text and "Welcome, Ana Teacher" in home.text
 
 
+def test_a_session_opened_before_locales_were_kept_still_loads():
+    from lti_tool.lti.actor import Actor
+
+    older = {"user_id": 1, "district_id": 1, "roles": ["teacher"], "registration_id": 1, "deployment_id": "1"}
+    assert Actor.from_json(older).locale is None
+
+
 # --- the language switch --------------------------------------------------------------------------------
 
 def test_the_switch_changes_the_language_and_it_sticks_across_pages(client, signer, registration, session):
@@ -130,7 +143,8 @@ def test_the_switch_keeps_the_launch_territory_and_returns_to_the_page(client, s
     assert "Asignar un curso de Canvas a una escuela" in schools.text and _english_left(schools) == []
 
 
-@pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "/x\r\nSet-Cookie: a=b"])
+@pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
+                                       "/x\r\nSet-Cookie: a=b"])
 def test_the_switch_never_sends_anyone_to_another_site(sign_in, next_path):
     client = sign_in({Role.TEACHER})
     response = client.post("/language", base_url=BASE, data={"csrf_token": client.csrf, "locale": "es",
@@ -155,8 +169,7 @@ def test_without_a_session_there_is_no_switch_and_it_cannot_be_used(client, dist
 def test_the_signed_out_page_speaks_the_sessions_language_and_offers_no_switch(client, signer, registration):
     _launch(client, signer, **{CLAIM + "launch_presentation": {"locale": "es"}})
     page = client.get("/", base_url=BASE)
-    token = re.search(r'action="/sign-out[^"]*"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page.text)
-    out = client.post("/sign-out", base_url=BASE, data={"csrf_token": token.group(1)})
+    out = client.post("/sign-out", base_url=BASE, data={"csrf_token": _form_csrf(page, "/sign-out")})
     assert out.status_code == 200 and "Usted cerró su sesión en Microcred" in out.text
     assert 'action="/language' not in out.text
 
@@ -183,6 +196,14 @@ def test_the_welcome_page_follows_accept_language(client, district, header, span
         assert _english_left(page) == []
     else:
         assert '<html lang="en-US"' in page.text and "Open Microcred from your course in Canvas to begin." in page.text
+
+
+@pytest.mark.parametrize("leg", ["sqlite"], indirect=True)
+def test_the_practice_lms_stays_english(make_app, db_url):
+    """A developer stand-in for Canvas: English whatever the browser asks, and no switch."""
+    app = make_app(db_url, TOOL_BASE_URL="https://localhost:8443", PRACTICE_LMS=True)
+    page = app.test_client().get("/practice/", base_url="https://localhost:8443", headers={"Accept-Language": "es"})
+    assert page.status_code == 200 and '<html lang="en-US"' in page.text and 'action="/language' not in page.text
 
 
 # --- errors in the page's language ----------------------------------------------------------------------
@@ -218,7 +239,8 @@ def test_an_untranslated_message_on_a_spanish_page_is_marked_english(app):
     from lti_tool.errors import render_error
 
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
-        body, status = render_error(400, "bad_request", "A message no catalog knows.", hint="Your role does not allow this.")
+        body, status = render_error(400, "bad_request", "A message no catalog knows.",
+                                    hint="Your role does not allow this.")
     assert status == 400
     assert '<h1 lang="en">A message no catalog knows.</h1>' in body
     assert "<p>Su rol no permite hacer esto.</p>" in body  # a plain string the catalog knows is translated
