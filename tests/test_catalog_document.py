@@ -34,8 +34,10 @@ def test_errors_name_the_field_and_its_line():
     with pytest.raises(doc.DocumentError) as caught:
         doc.parse_text(text, "upload.json")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if '"fax"' in row)
-    assert caught.value.problems == [f"tasks[0].evidence[0].type (line {line}): 'fax' is not one of "
-                                     "['file', 'video', 'link', 'reflection', 'form']"]
+    assert caught.value.problems == [f"tasks[0].evidence[0].type (line {line}): must be one of "
+                                     '"file", "video", "link", "reflection", "form"']
+    assert caught.value.findings == [(("tasks", 0, "evidence", 0, "type"),
+                                      'must be one of "file", "video", "link", "reflection", "form"')]
     assert caught.value.status == 400 and "upload.json was not imported" in caught.value.message
 
 

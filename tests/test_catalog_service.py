@@ -81,7 +81,7 @@ def test_same_version_with_different_content_is_refused(session, district):
 
 
 def test_stack_members_and_prerequisites_must_exist_and_not_cycle(session, district):
-    with pytest.raises(doc.DocumentError, match="unknown micro-credential 'ghost'"):
+    with pytest.raises(doc.DocumentError, match="no micro-credential 'ghost' in this district"):
         _import(session, district, catalog_docs.mc("a"), catalog_docs.stack("s", ["a", "ghost"]))
     with pytest.raises(doc.DocumentError, match="cycle: a → b → a|cycle: b → a → b"):
         _import(session, district, catalog_docs.mc("a", prerequisites=["b"]), catalog_docs.mc("b", prerequisites=["a"]))

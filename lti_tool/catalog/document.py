@@ -30,12 +30,21 @@ MAX_JSON_DEPTH = 20  # a document nests 6 deep (tasks[].evidence[].questions[]);
 MAX_JSON_VALUES = 10_000  # the schema's maxItems allow about 4,000; the sample documents hold about 300
 
 
+Finding = tuple[tuple, str]  # (the JSON path of the value, what is wrong with it in plain words)
+
+
 class DocumentError(BadRequest):
-    """An import that cannot be accepted; nothing was changed. ``problems`` lists every finding."""
+    """An import that cannot be accepted; nothing was changed. ``problems`` lists every finding as text for
+    the import page ("tasks[0].title (line 9): ..."); ``findings`` keeps each one's path, for a form to put
+    its message beside the field (``catalog.form_errors``). A problem given as text has the path ``()``."""
 
     code = "invalid_document"
 
-    def __init__(self, problems: list[str], source: str = "document") -> None:
+    def __init__(self, problems: list[str | Finding], source: str = "document",
+                 lines: dict[tuple, int] | None = None) -> None:
+        self.findings: list[Finding] = [p if isinstance(p, tuple) else ((), p) for p in problems]
+        self.source = source
+        problems = [_where(path, lines or {}) + ": " + text if path else text for path, text in self.findings]
         self.problems = problems
         super().__init__(f"{source} was not imported: {problems[0]}" + (
             f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), hint="; ".join(problems[:10]))
@@ -151,32 +160,32 @@ def parse_text(text: str, source: str = "document") -> McDocument | StackDocumen
 
 def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = None) -> McDocument | StackDocument:
     lines = lines or {}
+
+    def refuse(found: list[Finding]) -> DocumentError:
+        return DocumentError(found, source, lines)
+
     try:  # before the schema validator, whose time grows with the number of values (and of errors)
         inputs.check_shape(data, max_depth=MAX_JSON_DEPTH, max_values=MAX_JSON_VALUES)
     except BadRequest as error:
         raise DocumentError([f"not a catalog document: {error.message}"], source) from None
 
-    def where(path: tuple) -> str:
-        line = lines.get(path)
-        return describe(path) + (f" (line {line})" if line else "")
-
     validators = _validators()
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind not in validators:
-        raise DocumentError([f"{where(('kind',))}: must be one of {sorted(k for k in validators if k)}"], source)
+        raise refuse([(("kind",), f"must be one of {sorted(k for k in validators if k)}")])
     problems = []
     first_errors = itertools.islice(validators[kind].iter_errors(data), 50)  # a page lists 10; stop early
     for error in sorted(first_errors, key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
-        problems.append(f"{where(path)}: {_plain(error)}")
+        problems.append((path, _plain(error)))
     if problems:
-        raise DocumentError(problems, source)
+        raise refuse(problems)
     for path, html in _html_fields(data):  # before nh3 sees them: its time grows with size × nesting
         found = html_problem(html)
         if found:
-            problems.append(f"{where(path)}: {found}")
+            problems.append((path, found))
     if problems:
-        raise DocumentError(problems, source)
+        raise refuse(problems)
     if data["kind"] == "stack":
         clean = dict(data, description=sanitize(data["description"]))
         return StackDocument(clean["slug"], clean["version"], clean["title"], clean["summary"], clean)
@@ -186,37 +195,50 @@ def parse(data: Any, source: str = "document", lines: dict[tuple, int] | None = 
     for t_index, task in enumerate(data["tasks"]):
         for c_index, key in enumerate(task["criteria"]):
             if key not in criteria:
-                problems.append(f"{where(('tasks', t_index, 'criteria', c_index))}: no rubric criterion '{key}'")
+                problems.append((("tasks", t_index, "criteria", c_index), f"no rubric criterion '{key}'"))
             fed.add(key)
         for e_index, evidence in enumerate(task["evidence"]):
             low, high = evidence["min_words"], evidence["max_words"]
             if low is not None and high is not None and low > high:
-                problems.append(f"{where(('tasks', t_index, 'evidence', e_index, 'min_words'))}: more than max_words")
+                problems.append((("tasks", t_index, "evidence", e_index, "min_words"), "more than max_words"))
     for c_index, criterion in enumerate(data["rubric"]["criteria"]):
         if criterion["demonstrated_level"] >= len(criterion["levels"]):
-            problems.append(f"{where(('rubric', 'criteria', c_index, 'demonstrated_level'))}: "
-                            f"there are only {len(criterion['levels'])} levels")
+            problems.append((("rubric", "criteria", c_index, "demonstrated_level"),
+                             f"there are only {len(criterion['levels'])} levels"))
         if criterion["key"] not in fed:
-            problems.append(f"{where(('rubric', 'criteria', c_index, 'key'))}: no task feeds criterion "
-                            f"'{criterion['key']}'")
-    for name, items in (("tasks", data["tasks"]), ("rubric.criteria", data["rubric"]["criteria"])):
+            problems.append((("rubric", "criteria", c_index, "key"),
+                             f"no task feeds criterion '{criterion['key']}'"))
+    for path, items in ((("tasks",), data["tasks"]), (("rubric", "criteria"), data["rubric"]["criteria"])):
         keys = [item["key"] for item in items]
-        if len(keys) != len(set(keys)):
-            problems.append(f"{name}: keys must be unique")
+        for index, key in enumerate(keys):
+            if key in keys[:index]:
+                problems.append((path + (index, "key"), f"the key '{key}' is used twice; keys must be unique"))
     for field in ("resources", "alignments"):
         for index, entry in enumerate(data[field]):
             url = entry.get("url")
             if url is not None and not url.startswith(("https://", "http://")):
-                problems.append(f"{where((field, index, 'url'))}: must be an http(s) address")
+                problems.append(((field, index, "url"), "must be an http(s) address"))
     if data["slug"] in data["prerequisites"]:
-        problems.append(f"{where(('prerequisites',))}: a micro-credential cannot require itself")
+        problems.append((("prerequisites",), "a micro-credential cannot require itself"))
     if problems:
-        raise DocumentError(problems, source)
+        raise refuse(problems)
     clean = dict(data)
     for name in HTML_FIELDS_MC:
         clean[name] = sanitize(data[name])
     clean["tasks"] = [dict(t, instructions=sanitize(t["instructions"])) for t in data["tasks"]]
     return McDocument(clean["slug"], clean["version"], clean["title"], clean["summary"], clean)
+
+
+def _where(path: tuple, lines: dict[tuple, int]) -> str:
+    line = lines.get(path)
+    return describe(path) + (f" (line {line})" if line else "")
+
+
+def stored(raw: dict[str, Any]) -> McDocument | StackDocument:
+    """A document as saved: it was validated and sanitised when it was imported or saved, and is shown as it
+    is (a later, stricter limit does not make an old version unreadable)."""
+    kind = StackDocument if raw.get("kind") == "stack" else McDocument
+    return kind(raw["slug"], raw["version"], raw["title"], raw["summary"], raw)
 
 
 def _html_fields(data: dict[str, Any]):
@@ -234,7 +256,8 @@ _KINDS = {"integer": "a whole number", "number": "a number", "string": "text", "
 
 
 def _plain(error: jsonschema.ValidationError) -> str:
-    """The schema's finding in plain words, never echoing a long value back (it may be megabytes)."""
+    """The schema's finding in plain words, never echoing a long value back (it may be megabytes) and never in
+    the validator's own wording ("is not of type", "does not match '^[a-z…'")."""
     rule, limit, value = error.validator, error.validator_value, error.instance
     if rule == "additionalProperties":
         return _short(error.message.replace("Additional properties are not allowed", "unknown field(s)"))
@@ -244,18 +267,27 @@ def _plain(error: jsonschema.ValidationError) -> str:
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]{10,}", value.strip()):
             return "is too large"
         kinds = [limit] if isinstance(limit, str) else limit
-        return "must be " + " or ".join(_KINDS.get(kind, kind) for kind in kinds)
+        return "must be " + " or ".join(_KINDS.get(kind, kind) for kind in kinds if kind != "null")
     if rule == "pattern" and limit == "^none$":  # window_days: a number of days or the word "none"
         return 'must be a number of days, or "none" for no window'
+    if rule == "pattern":
+        return "must be lowercase letters, digits and hyphens, like morning-meeting"
+    if rule in ("enum", "const"):
+        choices = limit if rule == "enum" else [limit]
+        return "must be one of " + ", ".join(json.dumps(c) for c in choices)
     if rule == "maximum":
         return f"must be {limit:,} or less"
     if rule == "minimum":
         return f"must be {limit:,} or more"
+    if rule == "minLength":
+        return "must not be empty"
     if rule == "maxLength":
         return f"is {len(value):,} characters long; at most {limit:,}"
+    if rule == "minItems":
+        return f"needs at least {limit}"
     if rule == "maxItems":
         return f"has {len(value):,} entries; at most {limit}"
-    return _short(error.message)
+    return "is not what a catalog document holds here"
 
 
 def _short(message: str, limit: int = 300) -> str:

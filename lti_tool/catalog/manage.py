@@ -57,6 +57,16 @@ def _rows(session: Session, district_id: int, model, version_model, owner) -> li
     return rows
 
 
+def manage_row(session: Session, actor: Actor, slug: str) -> Row:
+    """One MC as the catalog's table shows it (for the page that confirms retiring or deleting it)."""
+    require_catalog_admin(actor)
+    mc = get_mc(session, actor, slug)
+    draft = draft_version(mc)
+    title = (draft or mc.published or mc.versions[-1]).title if mc.versions else slug
+    return Row(mc.slug, title, mc.status, mc.published.number if mc.published else None,
+               draft.number if draft else None)
+
+
 @dataclass(frozen=True)
 class Editor:
     raw: dict[str, Any]           # the document shown: the draft, else the newest version, else a blank one
@@ -103,7 +113,7 @@ def stack_editor_page(session: Session, actor: Actor, slug: str | None) -> Stack
 @dataclass(frozen=True)
 class Preview:
     document: doc.McDocument | None
-    problems: list[str]
+    error: doc.DocumentError | None  # what still stops the draft from being saved
     policy: Policy | None
 
 
@@ -113,5 +123,5 @@ def preview(session: Session, actor: Actor, raw: dict[str, Any]) -> Preview:
     try:
         parsed = doc.parse(dict(raw, version=1), "the draft")
     except doc.DocumentError as error:
-        return Preview(None, error.problems, None)
-    return Preview(parsed, [], mc_policy(district_rules(session, actor), raw.get("policy")))
+        return Preview(None, error, None)
+    return Preview(parsed, None, mc_policy(district_rules(session, actor), raw.get("policy")))

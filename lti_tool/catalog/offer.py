@@ -72,6 +72,11 @@ def _offerings(session: Session, school_id: int | None) -> dict[tuple[str, int],
     return {(("mc", r.mc_id) if r.mc_id else ("stack", r.stack_id)): r.featured for r in rows}
 
 
+def is_staff(actor: Actor) -> bool:
+    """Who reads the catalog to run it (district and school admins, facilitators), not to earn from it."""
+    return actor.is_district_admin or actor.school_admin or actor.is_facilitator
+
+
 def _sees_everything(actor: Actor, rules: Policy) -> bool:
     # Facilitators place MCs in PD courses and coach across schools: they see the district catalog too.
     return actor.is_district_admin or actor.school_admin or actor.is_facilitator or rules.district_catalog_visible
@@ -127,13 +132,14 @@ class CatalogPage:
     topics: list[str]      # the filter's choices, from everything the actor may see
     stacks: list[Entry]
     school: School | None
+    staff: bool            # the page speaks to staff (offered where, manage) rather than to an earner
 
 
 def catalog_page(session: Session, actor: Actor, filters: Filters) -> CatalogPage:
     everything = catalog_for(session, actor)
     school = session.get(School, actor.school_id) if actor.school_id else None
     return CatalogPage([e for e in everything if _matches(e, filters)], len(everything), topics(everything),
-                       [e for e in everything if e.kind == "stack"], school)
+                       [e for e in everything if e.kind == "stack"], school, is_staff(actor))
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,9 @@ class McPage:
     version: McVersion
     document: doc.McDocument
     policy: Policy  # the rules a teacher pursuing it works under
+    staff: bool     # the reader runs the catalog (edit, offer) rather than earns
+    school: School | None
+    offered_here: bool  # offered at the reader's school (directly or in a stack it offers)
 
 
 def mc_page(session: Session, actor: Actor, slug: str) -> McPage:
@@ -151,7 +160,9 @@ def mc_page(session: Session, actor: Actor, slug: str) -> McPage:
         raise NotFound("This micro-credential is not offered to you.")
     version = mc.published
     rules = mc_policy(district_rules(session, actor), version.document.get("policy"))
-    return McPage(version, doc.parse(version.document, slug), rules)
+    school = session.get(School, actor.school_id) if actor.school_id else None
+    return McPage(version, doc.stored(version.document), rules, is_staff(actor), school,
+                  _offered_here(session, actor, "mc", mc))
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,10 @@ def _readable(session: Session, actor: Actor, kind: str, item: MicroCredential |
         return False
     if _sees_everything(actor, district_rules(session, actor)):
         return True
+    return _offered_here(session, actor, kind, item)
+
+
+def _offered_here(session: Session, actor: Actor, kind: str, item: MicroCredential | Stack) -> bool:
     offered = _offerings(session, actor.school_id)
     if (kind, item.id) in offered:
         return True

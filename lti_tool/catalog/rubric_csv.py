@@ -17,6 +17,10 @@ import io
 from lti_tool.catalog.document import DocumentError
 from lti_tool.catalog.editor_form import slugify
 
+class RubricFileError(DocumentError):
+    """A rubric CSV that cannot be used; its problems name the file's lines (not a document's fields)."""
+
+
 COLUMNS = ("criterion", "description", "level", "descriptor", "demonstrated")
 MAX_ROWS = 2_000
 
@@ -29,21 +33,21 @@ def parse(text: str, source: str = "rubric.csv") -> dict:
         reason = ("a cell is longer than 128 KB; a rubric cell holds a sentence or two" if "field limit" in str(error)
                   else f"this line cannot be read as CSV ({error})")
         # DictReader.line_num counts the lines of the rows read so far: the failing row starts on the next.
-        raise DocumentError([f"line {reader.line_num + 1}: {reason}"], source) from None
+        raise RubricFileError([f"line {reader.line_num + 1}: {reason}"], source) from None
 
 
 def _read(reader: csv.DictReader, source: str) -> dict:
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise DocumentError([f"line 1: missing column(s) {', '.join(missing)}"], source)
+        raise RubricFileError([f"line 1: missing column(s) {', '.join(missing)}"], source)
     reader.fieldnames = header
     criteria: list[dict] = []
     titles: set[str] = set()
     problems: list[str] = []
     for count, row in enumerate(reader, 1):
         if count > MAX_ROWS:
-            raise DocumentError([f"the file has more than {MAX_ROWS:,} rows; a rubric has at most 12 criteria of "
+            raise RubricFileError([f"the file has more than {MAX_ROWS:,} rows; a rubric has at most 12 criteria of "
                                  "up to 6 levels"], source)
         line = reader.line_num
         title, level = (row.get("criterion") or "").strip(), (row.get("level") or "").strip()
@@ -71,5 +75,5 @@ def _read(reader: csv.DictReader, source: str) -> dict:
     if not criteria and not problems:
         problems.append("the file has no rubric rows")
     if problems:
-        raise DocumentError(problems, source)
+        raise RubricFileError(problems, source)
     return {"rule": "all_demonstrated", "criteria": criteria}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -109,6 +109,7 @@ def import_texts(session: Session, actor: Actor, sources: Iterable[tuple[str, st
             (created if outcome else unchanged).append(f"{'stack' if isinstance(item, doc.StackDocument) else 'mc'}:"
                                                        f"{item.slug}@{item.version}")
         _check_references(session, actor.district_id, parsed)
+        _check_titles(session, actor.district_id, parsed)
     return ImportResult(tuple(created), tuple(unchanged))
 
 
@@ -150,17 +151,34 @@ def _columns(parsed) -> dict:
 def _check_references(session: Session, district_id: int, parsed: list) -> None:
     """Stack members and prerequisites name MCs of this district, and prerequisites form no cycle."""
     slugs = set(session.scalars(select(MicroCredential.slug).where(MicroCredential.district_id == district_id)))
-    problems = []
     for item in parsed:
         names = item.members if isinstance(item, doc.StackDocument) else item.prerequisites
         field = "micro_credentials" if isinstance(item, doc.StackDocument) else "prerequisites"
-        problems += [f"{item.slug}: {field} names unknown micro-credential '{name}'" for name in names
-                     if name not in slugs]
-    if problems:
-        raise doc.DocumentError(problems, "the import")
+        problems = [((field, index), f"there is no micro-credential '{name}' in this district")
+                    for index, name in enumerate(names) if name not in slugs]
+        if problems:
+            raise doc.DocumentError(problems, f"'{item.slug}'")
     cycle = _prerequisite_cycle(_prerequisite_graph(session, district_id))
     if cycle:
-        raise doc.DocumentError([f"prerequisites form a cycle: {' → '.join(cycle)}"], "the import")
+        raise doc.DocumentError([(("prerequisites",), f"they form a cycle: {' → '.join(cycle)}")], "the import")
+
+
+def _check_titles(session: Session, district_id: int, parsed: list) -> None:
+    """No two MCs (or two stacks) of a district share a title: teachers tell them apart by it. Compared
+    without case, with every current version (drafts and published) of the district's other items."""
+    for item in parsed:
+        is_stack = isinstance(item, doc.StackDocument)
+        model, version_model = (Stack, StackVersion) if is_stack else (MicroCredential, McVersion)
+        owner = StackVersion.stack_id if is_stack else McVersion.mc_id
+        other = session.execute(
+            select(model.slug, version_model.title).join(version_model, owner == model.id)
+            .where(model.district_id == district_id, model.slug != item.slug,
+                   version_model.state != VersionState.SUPERSEDED,
+                   func.lower(version_model.title) == item.title.strip().lower()).limit(1)).first()
+        if other is not None:
+            what = "stack" if is_stack else "micro-credential"
+            raise doc.DocumentError([(("title",), f"another {what} already has this title: “{other.title}” "
+                                                  f"({other.slug}); choose a different title")], f"'{item.slug}'")
 
 
 def prerequisite_graph(session: Session, actor: Actor) -> dict[str, tuple[str, ...]]:
@@ -214,6 +232,10 @@ def export_text(session: Session, actor: Actor, kind: str, slug: str, number: in
     return doc.dump(version.document)
 
 
+class SlugTaken(Conflict):
+    """A new micro-credential under a short name the district already uses."""
+
+
 # --- editing and publishing ----------------------------------------------------------------------------
 
 def lock_token(version: McVersion | StackVersion | None) -> str:
@@ -235,14 +257,19 @@ def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
     if slug is not None:
         raw = dict(raw, slug=get_mc(session, actor, slug).slug)  # another district's MC is not found
     if rubric is not None:
-        raw = dict(raw, rubric=rubric_csv.parse(read_upload(rubric, "rubric"), rubric[0]))
+        try:
+            text = read_upload(rubric, "rubric")
+        except BadRequest as error:
+            raise rubric_csv.RubricFileError([error.message], rubric[0]) from None
+        raw = dict(raw, rubric=rubric_csv.parse(text, rubric[0]))
     mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == actor.district_id,
                                                       MicroCredential.slug == raw.get("slug")))
     draft = draft_version(mc) if mc else None
     latest = mc.versions[-1] if mc and mc.versions else None
     # The lock check comes first: a stale editor hears about the other save before any validation error.
     if mc is not None and not edit_lock:
-        raise Conflict(f"A micro-credential with the short name '{mc.slug}' already exists: open it to edit it.")
+        raise SlugTaken(f"A micro-credential with the short name '{mc.slug}' already exists: open it to edit it, "
+                        "or choose another short name.")
     if latest is not None and not _unchanged_since(latest, edit_lock):
         raise Conflict("Someone saved this micro-credential after you opened it. Reload to see their changes.")
     raw = dict(raw, version=draft.number if draft else (latest.number + 1 if latest else 1))
@@ -262,6 +289,7 @@ def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
     except StaleDataError as error:  # a concurrent save won the race between our check and our UPDATE
         raise Conflict() from error
     _check_references(session, actor.district_id, [parsed])
+    _check_titles(session, actor.district_id, [parsed])
     audit.record(session, action="mc.draft_saved", subject_type="micro_credential", subject_id=mc.id,
                  district_id=actor.district_id, actor_user_id=actor.user_id, after={"version": draft.number})
     return draft
@@ -289,6 +317,7 @@ def save_stack(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
     stack.versions.append(version)
     session.flush()
     _check_references(session, actor.district_id, [parsed])
+    _check_titles(session, actor.district_id, [parsed])
     _publish(session, actor, stack, version)
     return version
 
@@ -323,12 +352,27 @@ def retire(session: Session, actor: Actor, slug: str) -> None:
     """No new pursuits; its published version stays, for the pursuits already on it."""
     require_catalog_admin(actor)
     mc = get_mc(session, actor, slug)
+    if mc.status != Status.PUBLISHED:
+        raise Conflict("Only a published micro-credential can be retired.")
     old = mc.status
     mc.status = Status.RETIRED
     session.flush()
     audit.record(session, action="mc.retired", subject_type="micro_credential", subject_id=mc.id,
                  district_id=actor.district_id, actor_user_id=actor.user_id, before={"status": old.value},
                  after={"status": "retired"})
+
+
+def restore(session: Session, actor: Actor, slug: str) -> None:
+    """Bring a retired MC back: its published version is offered again (schools that offered it still do)."""
+    require_catalog_admin(actor)
+    mc = get_mc(session, actor, slug)
+    if mc.status != Status.RETIRED or mc.published is None:
+        raise Conflict("Only a retired micro-credential can be restored.")
+    mc.status = Status.PUBLISHED
+    session.flush()
+    audit.record(session, action="mc.restored", subject_type="micro_credential", subject_id=mc.id,
+                 district_id=actor.district_id, actor_user_id=actor.user_id, before={"status": "retired"},
+                 after={"status": "published"})
 
 
 def delete(session: Session, actor: Actor, slug: str) -> None:

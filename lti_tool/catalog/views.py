@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, redirect, render_template, request
 
 from lti_tool import db
-from lti_tool.catalog import editor_form, manage as pages, offer, service
+from lti_tool.catalog import editor_form, form_errors, manage as pages, offer, service
 from lti_tool.catalog.policy import LIMITS
-from lti_tool.errors import NotFound
+from lti_tool.errors import BadRequest, Conflict, NotFound
 from lti_tool.inputs import parse_int
 from lti_tool.lti.session import requires_actor, session_url
 
@@ -28,8 +28,8 @@ def index():
 @requires_actor
 def mc_detail(slug: str):
     page = offer.mc_page(db.session(), g.actor, slug)
-    return render_template("catalog/mc.html", version=page.version, d=page.document, raw=page.document.raw,
-                           policy=page.policy)
+    return render_template("catalog/mc.html", page=page, version=page.version, d=page.document,
+                           raw=page.document.raw, policy=page.policy, staff=page.staff)
 
 
 @bp.get("/stack/<slug>")
@@ -57,33 +57,55 @@ def school_offer():
 @bp.get("/manage")
 @requires_actor
 def manage():
-    return render_template("catalog/manage.html", page=pages.manage_page(db.session(), g.actor))
+    return _manage_page()
+
+
+def _manage_page(values=None, errors=None, status=200):
+    page = pages.manage_page(db.session(), g.actor)
+    rules = values if values is not None else {name: ("1" if value is True else "" if value in (None, False) else str(value))
+                                               for name, value in vars(page.rules).items()}
+    summary = [(name, message) for name, message in (errors or {}).items()]
+    return render_template("catalog/manage.html", page=page, rules=rules, errors=errors or {}, summary=summary), status
+
+
+POLICY_LABELS = {"attempts": "Attempts", "cooldown_days": "Cooldown", "window_days": "Submission window"}
 
 
 @bp.post("/manage/policy")
 @requires_actor
 def district_policy_form():
     form = request.form
-
-    def number(name, label):
+    service.require_catalog_admin(g.actor)
+    values, errors = {}, {}
+    for name, label in POLICY_LABELS.items():
         low, high = LIMITS[name]
-        return parse_int(form.get(name), field=label, minimum=low, maximum=high, default=None)
-
+        try:
+            values[name] = parse_int(form.get(name), field=label, minimum=low, maximum=high, default=None)
+        except BadRequest as error:
+            errors[name] = error.message
+    if errors:
+        return _manage_page(editor_form.echo(form), errors, 400)
     service.set_district_policy(db.session(), g.actor, {
-        "plan_approval": form.get("plan_approval") == "1", "attempts": number("attempts", "Attempts") or 1,
-        "cooldown_days": number("cooldown_days", "Cooldown") or 0,
-        "window_days": number("window_days", "Submission window"),
+        "plan_approval": form.get("plan_approval") == "1", "attempts": values["attempts"] or 1,
+        "cooldown_days": values["cooldown_days"] or 0, "window_days": values["window_days"],
         "district_catalog_visible": form.get("district_catalog_visible") == "1"})
     return redirect(session_url("catalog.manage"), code=303)
+
+
+ACTIONS = {"publish": service.publish, "retire": service.retire, "restore": service.restore,
+           "delete": service.delete}
+CONFIRMED = {"retire", "delete"}  # asked first: a page that says what happens (or the same words in a dialog)
 
 
 @bp.post("/manage/<slug>/<action>")
 @requires_actor
 def manage_action(slug: str, action: str):
-    actions = {"publish": service.publish, "retire": service.retire, "delete": service.delete}
-    if action not in actions:
+    if action not in ACTIONS:
         raise NotFound()
-    actions[action](db.session(), g.actor, slug)
+    if action in CONFIRMED and request.form.get("confirm") != "1":
+        return render_template("catalog/confirm.html", row=pages.manage_row(db.session(), g.actor, slug),
+                               action=action)
+    ACTIONS[action](db.session(), g.actor, slug)
     return redirect(session_url("catalog.manage"), code=303)
 
 
@@ -93,10 +115,17 @@ def import_documents():
     result = None
     if request.method == "POST":
         uploads = [(f.filename, f.stream) for f in request.files.getlist("documents") if f.filename]
-        result = service.import_uploads(db.session(), g.actor, uploads, publish=request.form.get("publish") == "1")
+        try:
+            result = service.import_uploads(db.session(), g.actor, uploads,
+                                            publish=request.form.get("publish") == "1")
+        except BadRequest as error:
+            _refused()
+            summary = [("documents", error.message)] + [(None, p) for p in getattr(error, "problems", [])[1:10]]
+            return render_template("catalog/import.html", result=None, error=error, summary=summary,
+                                   publish=request.form.get("publish") == "1"), error.status
     else:
         service.require_catalog_admin(g.actor)
-    return render_template("catalog/import.html", result=result)
+    return render_template("catalog/import.html", result=result, error=None, publish=True)
 
 
 @bp.get("/manage/export/<kind>/<slug>.json")
@@ -108,6 +137,12 @@ def export(kind: str, slug: str):
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{slug}.json"'})
 
 
+def _refused() -> None:
+    """A refused form is shown again in this request: drop what the failed save flushed (the boundary would
+    roll it back anyway, as the status is 4xx) so the page can read the stored rows."""
+    db.session().rollback()
+
+
 @bp.route("/manage/edit", methods=["GET", "POST"], defaults={"slug": None})
 @bp.route("/manage/edit/<slug>", methods=["GET", "POST"])
 @requires_actor
@@ -115,17 +150,27 @@ def edit(slug: str | None):
     session = db.session()
     if request.method == "POST":
         upload = request.files.get("rubric_csv")
-        saved = service.save_draft(session, g.actor, editor_form.to_document(request.form),
-                                   request.form.get("edit_lock") or None,
-                                   rubric=(upload.filename, upload.stream) if upload and upload.filename else None,
-                                   slug=slug)
-        if request.form.get("then") == "publish":
-            service.publish(session, g.actor, saved.micro_credential.slug)
-            return redirect(session_url("catalog.manage"), code=303)
+        try:
+            saved = service.save_draft(session, g.actor, editor_form.to_document(request.form),
+                                       request.form.get("edit_lock") or None,
+                                       rubric=(upload.filename, upload.stream) if upload and upload.filename else None,
+                                       slug=slug)
+            if request.form.get("then") == "publish":
+                service.publish(session, g.actor, saved.micro_credential.slug)
+                return redirect(session_url("catalog.manage"), code=303)
+        except (BadRequest, Conflict) as error:
+            _refused()
+            refusal = form_errors.refusal(error, request.form)
+            if upload and upload.filename and "rubric_csv" not in refusal.errors:
+                refusal.add("rubric_csv", form_errors.RUBRIC_FILE.format(
+                    name=upload.filename, problem="the rest of the form needs fixing first"))
+            page = pages.editor_page(session, g.actor, slug)
+            return render_template("catalog/edit.html", page=page, values=editor_form.echo(request.form), lock=request.form.get(
+                "edit_lock", ""), refusal=refusal, form=editor_form), refusal.status
         return redirect(session_url("catalog.edit", slug=saved.micro_credential.slug), code=303)
     page = pages.editor_page(session, g.actor, slug)
-    return render_template("catalog/edit.html", raw=page.raw, version=page.version, lock=page.lock, rules=page.rules,
-                           form=editor_form)
+    return render_template("catalog/edit.html", page=page, values=editor_form.form_values(page.raw), lock=page.lock,
+                           refusal=None, form=editor_form)
 
 
 @bp.route("/manage/stack", methods=["GET", "POST"], defaults={"slug": None})
@@ -134,12 +179,20 @@ def edit(slug: str | None):
 def edit_stack(slug: str | None):
     session = db.session()
     if request.method == "POST":
-        service.save_stack(session, g.actor, editor_form.stack_document(request.form),
-                           request.form.get("edit_lock") or None, slug=slug)
+        try:
+            service.save_stack(session, g.actor, editor_form.stack_document(request.form),
+                               request.form.get("edit_lock") or None, slug=slug)
+        except (BadRequest, Conflict) as error:
+            _refused()
+            refusal = form_errors.refusal(error, request.form, kind="stack")
+            page = pages.stack_editor_page(session, g.actor, slug)
+            return render_template("catalog/edit_stack.html", page=page, values=editor_form.echo(request.form),
+                                   lock=request.form.get("edit_lock", ""), refusal=refusal,
+                                   form=editor_form), refusal.status
         return redirect(session_url("catalog.manage"), code=303)
     page = pages.stack_editor_page(session, g.actor, slug)
-    return render_template("catalog/edit_stack.html", raw=page.raw, version=page.version, lock=page.lock,
-                           choices=page.choices)
+    return render_template("catalog/edit_stack.html", page=page, values=editor_form.stack_values(page.raw),
+                           lock=page.lock, refusal=None, form=editor_form)
 
 
 @bp.post("/manage/preview")
@@ -148,6 +201,7 @@ def preview():
     """What a teacher would see, rendered from the editor's unsaved form (the editor's live preview)."""
     result = pages.preview(db.session(), g.actor, editor_form.to_document(request.form))
     if result.document is None:
-        return render_template("catalog/_preview_problems.html", problems=result.problems)
+        return render_template("catalog/_preview_problems.html",
+                               refusal=form_errors.refusal(result.error, request.form))
     return render_template("catalog/_mc_body.html", d=result.document, raw=result.document.raw,
-                           policy=result.policy)
+                           policy=result.policy, staff=False, preview=True)
