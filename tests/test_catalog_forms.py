@@ -142,7 +142,8 @@ def test_import_refuses_a_duplicate_title_and_an_over_long_summary_like_the_edit
     schema = json.loads(doc.SCHEMA_PATH.read_text())
     assert all(branch["properties"]["summary"]["maxLength"] == editor_form.MAX_SUMMARY for branch in schema["oneOf"])
     long = catalog_docs.mc("long-one", summary="x" * (editor_form.MAX_SUMMARY + 1))
-    with pytest.raises(doc.DocumentError, match=rf"summary \(line 1\): is {editor_form.MAX_SUMMARY + 1:,} characters long"):
+    says = rf"summary \(line 1\): is {editor_form.MAX_SUMMARY + 1:,} characters long"
+    with pytest.raises(doc.DocumentError, match=says):
         service.import_texts(session, admin.actor, [("long.json", json.dumps(long))])
     page = admin.get("/catalog/manage/edit").text
     assert f'maxlength="{editor_form.MAX_SUMMARY}"' in _field(page, "summary")
@@ -173,7 +174,8 @@ def test_district_rules_form_keeps_what_was_typed(admin):
                                                          "cooldown_days": "12", "plan_approval": "1"})
     assert response.status_code == 400 and "District rules" in manage
     _assert_refused_beside(response.text, "attempts", "Attempts must be a whole number")
-    assert 'value="three"' in _field(response.text, "attempts") and 'value="12"' in _field(response.text, "cooldown_days")
+    assert 'value="three"' in _field(response.text, "attempts")
+    assert 'value="12"' in _field(response.text, "cooldown_days")
     assert re.search(r'id="f-plan_approval" name="plan_approval" value="1" checked', response.text)
 
 

@@ -33,7 +33,8 @@ def _grow(session, district_id: int, school_id: int, tag: str, size: int) -> Non
     """``size`` more published MCs (every other one with a newer draft) in a stack the school offers."""
     mcs = [catalog_docs.mc(f"{tag}-{i}", title=f"Grown {tag} {i}") for i in range(size)]
     catalog_docs.load(session, district_id, *mcs, catalog_docs.stack(f"{tag}-stack", [m["slug"] for m in mcs]))
-    catalog_docs.load(session, district_id, *[dict(m, version=2, title=f"Draft of {m['slug']}") for m in mcs[::2]], publish=False)
+    drafts = [dict(m, version=2, title=f"Draft of {m['slug']}") for m in mcs[::2]]  # titles are unique
+    catalog_docs.load(session, district_id, *drafts, publish=False)
     stack = session.scalar(select(Stack).where(Stack.slug == f"{tag}-stack"))
     session.add(SchoolOffering(school_id=school_id, stack_id=stack.id))
     session.commit()

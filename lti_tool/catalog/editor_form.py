@@ -18,7 +18,8 @@ from lti_tool.errors import BadRequest
 from lti_tool.inputs import parse_int
 
 EVIDENCE_TYPES = ("file", "video", "link", "reflection", "form")
-EVIDENCE_CHOICES = (("file", "A file"), ("video", "A video"), ("link", "A link"), ("reflection", "A written reflection"),
+EVIDENCE_CHOICES = (("file", "A file"), ("video", "A video"), ("link", "A link"),
+                    ("reflection", "A written reflection"),
                     ("form", "Answers to questions"))
 MARKDOWN_HINT = markdown.HINT
 GRADE_BANDS = ("K-5", "6-8", "9-12", "K-12")
@@ -139,7 +140,8 @@ def form_values(raw: dict[str, Any]) -> dict[str, str]:
         "issuer_name": raw["issuer"]["name"],
         "alignments": rows_text(raw["alignments"], ("framework", "code", "name", "url")),
         "resources": rows_text(raw["resources"], ("title", "author", "url")),
-        "policy_plan_approval": "" if policy.get("plan_approval") is None else ("1" if policy["plan_approval"] else "0"),
+        "policy_plan_approval": ("" if policy.get("plan_approval") is None
+                                 else "1" if policy["plan_approval"] else "0"),
         **{f"policy_{name}": _text(policy.get(name)) for name in ("attempts", "cooldown_days", "window_days")},
         **{name: markdown.from_html(raw[name]) for name in RICH_FIELDS},
     }

@@ -19,7 +19,8 @@ from lti_tool.errors import Conflict, MicrocredError
 
 LABELS = {
     "title": "Title", "slug": "Short name", "summary": "One-line summary", "audience": "Audience",
-    "grade_band": "Grade band", "topics": "Topics", "effort_hours": "Estimated effort", "credit_hours": "In-service hours",
+    "grade_band": "Grade band", "topics": "Topics", "effort_hours": "Estimated effort",
+    "credit_hours": "In-service hours",
     "credit_points": "PD points", "prerequisites": "Prerequisites", "issuer_name": "Issuer", "alignments": "Alignments",
     "policy_plan_approval": "Plan approval", "policy_attempts": "Attempts", "policy_cooldown_days": "Cooldown",
     "policy_window_days": "Submission window", "competency": "1. Competency", "key_method": "2. Key method",
@@ -75,7 +76,8 @@ GROUP_NEEDS = {"rubric": "Add at least one criterion: give it a title and its le
                "evidence": "Add at least one piece of evidence to this task.",
                "levels": "Give this criterion at least two levels."}
 SUMMARY_TITLE = "The form could not be saved. Fix these and save again:"
-RUBRIC_FILE = "{name} was not used: {problem}. Fix the file, then choose it again (a browser does not keep a chosen file)."
+RUBRIC_FILE = ("{name} was not used: {problem}. Fix the file, then choose it again "
+               "(a browser does not keep a chosen file).")
 
 
 @dataclass

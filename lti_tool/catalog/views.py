@@ -62,8 +62,9 @@ def manage():
 
 def _manage_page(values=None, errors=None, status=200):
     page = pages.manage_page(db.session(), g.actor)
-    rules = values if values is not None else {name: ("1" if value is True else "" if value in (None, False) else str(value))
-                                               for name, value in vars(page.rules).items()}
+    rules = values if values is not None else {
+        name: "1" if value is True else "" if value in (None, False) else str(value)
+        for name, value in vars(page.rules).items()}
     summary = [(name, message) for name, message in (errors or {}).items()]
     return render_template("catalog/manage.html", page=page, rules=rules, errors=errors or {}, summary=summary), status
 
@@ -165,8 +166,9 @@ def edit(slug: str | None):
                 refusal.add("rubric_csv", form_errors.RUBRIC_FILE.format(
                     name=upload.filename, problem="the rest of the form needs fixing first"))
             page = pages.editor_page(session, g.actor, slug)
-            return render_template("catalog/edit.html", page=page, values=editor_form.echo(request.form), lock=request.form.get(
-                "edit_lock", ""), refusal=refusal, form=editor_form), refusal.status
+            return render_template("catalog/edit.html", page=page, values=editor_form.echo(request.form),
+                                   lock=request.form.get("edit_lock", ""), refusal=refusal,
+                                   form=editor_form), refusal.status
         return redirect(session_url("catalog.edit", slug=saved.micro_credential.slug), code=303)
     page = pages.editor_page(session, g.actor, slug)
     return render_template("catalog/edit.html", page=page, values=editor_form.form_values(page.raw), lock=page.lock,
