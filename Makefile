@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8443
 PYTEST_ARGS ?=
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Microcred needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -30,6 +30,13 @@ demo: $(STAMP)
 ## Run the whole suite (SQLite always; PostgreSQL too when one can be found or TEST_DATABASE_URL is set)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Screenshots of the main pages at 1280 and 360 px, inside the practice LMS, into docs/screenshots/
+# (the browser journey tests take them: needs Chromium and npm, for axe-core)
+screenshots: $(STAMP)
+	test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --no-audit --no-fund
+	SCREENSHOTS_DIR=docs/screenshots REQUIRE_FULL_STACK=1 $(BIN)/python -m pytest -p no:cacheprovider -q \
+		tests/browser/test_journeys.py -k 'test_page and not es-'
 
 clean:
 	rm -rf $(VENV) .pytest_cache

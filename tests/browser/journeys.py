@@ -11,6 +11,9 @@ every page of every journey must pass inside the tool's frame:
 """
 from __future__ import annotations
 
+import functools
+import html
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from tests.conftest import REQUIRE_FULL_STACK
 
+SAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "lti_tool" / "catalog" / "sample"
 AXE_PATH = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.1 A and AA only. axe's "best-practice" rules (region, heading-order, landmark-*) are advice, not
 # conformance: run with AXE_BEST_PRACTICE=1 to see them, they do not fail the suite.
@@ -28,7 +32,7 @@ if os.environ.get("AXE_BEST_PRACTICE") == "1":
 WIDTHS = {"desktop": 1280, "phone": 360}
 VIEWPORT_HEIGHT = 800
 # The practice course page keeps a tool frame between 300 and 20,000 px (see practice/course.html).
-FRAME_MIN = 300
+FRAME_MIN, FRAME_MAX = 300, 20_000
 # Screenshots for a person (README, review): ``SCREENSHOTS_DIR=docs/screenshots`` (``make screenshots``).
 SCREENSHOTS_DIR = os.environ.get("SCREENSHOTS_DIR")
 
@@ -62,7 +66,7 @@ ENGLISH_UI = (
     "Manage the district catalog", "Choose what your school offers", "Micro-credentials", "Search", "Topic",
     "Effort", "Filter", "Featured", "shown", "Teacher", "District administrator", "School administrator",
     "Save draft", "Publish", "Retire", "Edit", "New micro-credential", "New stack", "Import", "Export",
-    "Schools", "Add to course", "Choose one", "You have signed out of Microcred", "Error", "reference",
+    "Schools", "Add to course", "Choose one", "You have signed out of Microcred", "reference",
     "Only a school administrator", "Only district administrators", "Scoring rubric", "Competency",
     "Key method", "Components", "Submission criteria", "Research", "hours", "Title", "Save", "Cancel",
 )
@@ -70,7 +74,34 @@ _ENGLISH_UI = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ENGLISH
 
 
 def english_phrases(text: str) -> list[str]:
+    """The tool's English interface phrases in ``text``, once the data (the sample catalog's own words, the
+    course's title, people's and schools' names) is taken out: data stays in the language it was written in."""
+    for piece in _data_strings():
+        text = text.replace(piece, " ")
     return sorted(set(_ENGLISH_UI.findall(text)))
+
+
+@functools.cache
+def _data_strings() -> tuple[str, ...]:
+    from lti_tool.cli import DEMO_DISTRICT, DEMO_SCHOOLS
+    from lti_tool.practice import personas
+
+    found: set[str] = {personas.COURSE_TITLE, personas.SCHOOL_NAME, DEMO_DISTRICT[1],
+                       *(name for _code, name in DEMO_SCHOOLS), *(p.name for p in personas.ROSTER)}
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            found.update(part.strip() for part in re.split(r"<[^>]*>", html.unescape(value)) if part.strip())
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for path in sorted(SAMPLE_CATALOG.glob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")))
+    return tuple(sorted((s for s in found if len(s) >= 3), key=len, reverse=True))
 
 
 @dataclass
@@ -106,7 +137,7 @@ class Course:
 
     def settle(self) -> None:
         """Wait until the frame's height has stopped changing (resize messages answered, late content such
-        as the editor's live preview laid out): unchanged for 200 ms, and matching its page's height when
+        as the editor's live preview laid out): unchanged for 100 ms, and matching its page's height when
         it can (the check itself reports a mismatch that lasts)."""
         for _ in range(3):
             self.page.wait_for_function(
@@ -116,7 +147,7 @@ class Course:
                     const tick = () => {
                       const h = frame.getBoundingClientRect().height, now = performance.now();
                       if (h !== last) { last = h; since = now; }
-                      if (now - since >= 200) done(true); else requestAnimationFrame(tick);
+                      if (now - since >= 100) done(true); else requestAnimationFrame(tick);
                     };
                     tick();
                 })""", timeout=10_000)
@@ -179,19 +210,42 @@ class Course:
         return {"frame": frame_height, "content": content, **inner}
 
     def text(self) -> str:
-        """What a person (or a screen reader) meets: visible text, plus labels and alternatives."""
+        """What a person (or a screen reader) meets in the page's own language: visible text, labels and
+        alternatives, leaving out what is marked as another language (lang="en" hints for district IT, the
+        language switch naming each language in its own words)."""
         return self.frame.evaluate("""() => {
-            const extra = [...document.querySelectorAll('[aria-label], [title], [placeholder], img[alt], input[value]')]
-              .map(el => [el.getAttribute('aria-label'), el.getAttribute('title'), el.getAttribute('placeholder'),
-                          el.getAttribute('alt'), el.type === 'submit' || el.type === 'button' ? el.value : '']
-                          .filter(Boolean).join(' '));
-            return document.title + '\\n' + document.body.innerText + '\\n' + extra.join('\\n');
+            const own = document.documentElement.lang.split('-')[0];
+            const inOwn = el => { const marked = el.closest('[lang]'); return !marked || marked.lang.split('-')[0] === own; };
+            const parts = [document.title];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              const el = node.parentElement;
+              if (!el || ['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(el.tagName) || !inOwn(el)) continue;
+              if (!el.getClientRects().length && !el.closest('.visually-hidden, .skip')) continue;
+              parts.push(node.textContent);
+            }
+            for (const el of document.querySelectorAll('[aria-label], [title], [placeholder], img[alt], input[type=submit], input[type=button]')) {
+              if (!inOwn(el)) continue;
+              parts.push(...['aria-label', 'title', 'placeholder', 'alt'].map(a => el.getAttribute(a)).filter(Boolean));
+              if (el.tagName === 'INPUT' && el.value) parts.push(el.value);
+            }
+            return parts.join('\\n');
         }""")
 
     def screenshot(self, name: str) -> None:
-        if SCREENSHOTS_DIR:
-            Path(SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(SCREENSHOTS_DIR) / f"{name}.png"), full_page=True)
+        """The LMS page with the tool's frame, as a person sees it (cut at 2,400 px: the editor is ~9,000).
+        The viewport is made as tall as the page first: a full-page screenshot leaves a cross-site frame
+        (another renderer process) unpainted below the first screen."""
+        if not SCREENSHOTS_DIR:
+            return
+        Path(SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
+        width = self.page.viewport_size["width"]
+        height = min(self.page.evaluate("() => document.documentElement.scrollHeight"), 2400)
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.wait_for_timeout(150)
+        self.page.screenshot(path=str(Path(SCREENSHOTS_DIR) / f"{name}.png"))
+        self.page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
+        self.settle()
 
 
 def open_course(context, server, persona: str, *, kind: str = "resource_link", locale: str | None = None) -> Course:
@@ -204,7 +258,10 @@ def open_course(context, server, persona: str, *, kind: str = "resource_link", l
     page.add_init_script("""window.addEventListener('message', e => {
         if (window === window.top && (e.data || {}).subject === 'lti.frameResize') window.recordFrameResize(e.data.height);
     });""")
-    query = f"?kind={kind}" + (f"&locale={locale}" if locale else "")
+    # storage=0: no Platform Storage frame. Here the LMS page is on 127.0.0.1 but the practice platform's
+    # OIDC origin is localhost, so the tool's lti.put_data would go unanswered and the login page would wait
+    # out its 2 s fallback on every launch; the cookie path is the one these checks need.
+    query = f"?kind={kind}&storage=0" + (f"&locale={locale}" if locale else "")
     page.goto(f"{server.alt_url()}/practice/course/{persona}{query}")
     page.wait_for_function("() => { const f = document.querySelector('iframe[name=tool]');"
                            " return f && f.contentWindow && f.contentWindow.length >= 0; }")
@@ -214,6 +271,12 @@ def open_course(context, server, persona: str, *, kind: str = "resource_link", l
         frame = page.frame(name="tool")
         raise AssertionError(f"the tool did not open for {persona}: {frame.url if frame else '(no frame)'} "
                              + (frame.inner_text("body")[:600] if frame else ""))
+    if locale and locale != "en" and not course.frame.evaluate(
+            "l => document.documentElement.lang.startsWith(l)", locale):
+        # Until the practice LMS can send another locale, choose it as a person would: the language switch.
+        course.frame.locator(f"button[name=locale][value={locale}]").click()
+        course.frame.wait_for_load_state()
+        page.frame_locator("iframe[name=tool]").locator(f"html[lang^={locale}] main h1").first.wait_for(timeout=10_000)
     path = course.frame.url.removeprefix(server.url)
     course.current = path
     course.settle()

@@ -3,14 +3,14 @@
 sideways at 360 px, a frame sized to its page; on a Spanish page, no English interface phrase.
 
 One server, one Chromium and one launch per persona serve the whole module; consecutive cases of one page
-(the two widths) reuse the page. Today's known defects on pages owned elsewhere are listed in KNOWN below:
-such a case is an xfail only while exactly those rules fail, and fails on anything new.
+(the two widths) reuse the page. Today's known defects on pages owned elsewhere are listed in KNOWN (and
+SPANISH_PENDING) below: such a case is an xfail only while nothing else fails, and fails on anything new.
 """
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.journeys import FRAME_MIN, WIDTHS, english_phrases
+from tests.browser.journeys import FRAME_MAX, FRAME_MIN, WIDTHS, english_phrases
 
 MC = "morning-meeting"
 STACK = "classroom-culture"
@@ -61,14 +61,22 @@ KNOWN: dict[tuple[str, str, str], set[str]] = {
     ("*", "forbidden", "phone"): {"sideways"},
 }
 
-SPANISH_PENDING = ("Spanish is not offered yet: Flask-Babel and the Spanish catalog are being added (issue 9), "
-                   "and the practice LMS sends locale 'en' on every launch (it needs a locale option, e.g. "
-                   "/practice/course/<persona>?locale=es)")
+# What ``make screenshots`` keeps (docs/screenshots/<persona>-<page>-<width>.png), in English.
+SCREENSHOTS = {("teacher", "home"), ("teacher", "catalog"), ("teacher", "mc"), ("school_admin", "offer"),
+               ("district_admin", "manage"), ("district_admin", "editor"), ("district_admin", "schools"),
+               ("instructor", "picker")}
 
+# Pages whose interface is not in Spanish yet: the catalog templates (lti_tool/templates/catalog/**) and the
+# catalog services' messages are being rebuilt and have no msgids yet. On these pages, and only for English
+# phrases, a Spanish case is an xfail; anything else (axe, overflow, lang) still fails it.
+SPANISH_PENDING = {"catalog", "mc", "stack", "offer", "manage", "editor", "new-mc", "stack-editor", "import"}
+
+# Widths alternate 1280, 360 | 360, 1280 | ... from page to page, so each visit starts at the width the
+# previous case left (one resize per page, not two).
 CASES = [
-    pytest.param(locale, persona, name, width, id=f"{locale}-{persona}-{name}-{width}",
-                 marks=[pytest.mark.xfail(strict=False, reason=SPANISH_PENDING)] if locale == "es" else [])
-    for locale in ("en", "es") for persona, pages in JOURNEYS.items() for name in pages for width in WIDTHS
+    pytest.param(locale, persona, name, width, id=f"{locale}-{persona}-{name}-{width}")
+    for locale in ("en", "es") for persona, pages in JOURNEYS.items() for index, name in enumerate(pages)
+    for width in (list(WIDTHS) if index % 2 == 0 else list(WIDTHS)[::-1])
 ]
 
 
@@ -84,7 +92,7 @@ def _arrive(course_for, locale: str, persona: str, name: str):
         course = course_for(persona, locale=locale, fresh="sign-out")
         if course.current != "signed-out":
             course.visit("/")
-            course.frame.get_by_role("button", name="Sign out of Microcred").click()
+            course.frame.locator("form[action*='sign-out'] button[type=submit]").click()
             course.frame.wait_for_load_state()
             course.current = "signed-out"
             course.settle()
@@ -101,38 +109,38 @@ def _arrive(course_for, locale: str, persona: str, name: str):
 def test_page(course_for, axe_source, locale, persona, name, width):
     course = _arrive(course_for, locale, persona, name)
     course.resize(WIDTHS[width])
-    course.screenshot(f"{persona}-{name}-{WIDTHS[width]}" + ("" if locale == "en" else f"-{locale}"))
-    problems: list[str] = []
-    found: set[str] = set()
+    if locale == "en" and (persona, name) in SCREENSHOTS:
+        course.screenshot(f"{persona}-{name}-{WIDTHS[width]}")
+    problems: list[tuple[str, str]] = []  # (what kind: an axe rule id, "sideways", ...; the message)
 
     for violation in course.axe(axe_source):
-        found.add(violation.rule)
-        problems.append(f"axe {violation}")
+        problems.append((violation.rule, f"axe {violation}"))
     if width == "phone":
         sideways = course.sideways()
         if sideways:
-            found.add("sideways")
-            problems.append(f"sideways: scrollWidth {sideways['scrollWidth']} > clientWidth "
-                            f"{sideways['clientWidth']}; sticking out: {', '.join(sideways['elements'])}")
+            problems.append(("sideways", f"sideways: scrollWidth {sideways['scrollWidth']} > clientWidth "
+                                         f"{sideways['clientWidth']}; sticking out: {', '.join(sideways['elements'])}"))
     heights = course.heights()
     if heights["frame"] > max(FRAME_MIN, heights["content"]) + 8:
-        problems.append(f"the frame ({heights['frame']} px) is taller than its page ({heights['content']} px)")
-    if heights["scroll"] > heights["client"] + 8:
-        problems.append(f"the frame ({heights['client']} px) is shorter than its page ({heights['scroll']} px): "
-                        "a second scrollbar")
+        problems.append(("too-tall", f"the frame ({heights['frame']} px) is taller than its page "
+                                     f"({heights['content']} px)"))
+    if heights["scroll"] > heights["client"] + 8 and heights["frame"] < FRAME_MAX - 8:  # else the LMS's cap
+        problems.append(("too-short", f"the frame ({heights['client']} px) is shorter than its page "
+                                      f"({heights['scroll']} px): a second scrollbar"))
     if locale == "es":
         lang = course.frame.evaluate("() => document.documentElement.lang")
         if not lang.startswith("es"):
-            problems.append(f'<html lang="{lang}"> on a Spanish page')
+            problems.append(("lang", f'<html lang="{lang}"> on a Spanish page'))
         english = english_phrases(course.text())
         if english:
-            problems.append("English on a Spanish page: " + ", ".join(english))
+            problems.append(("english", "English on a Spanish page: " + ", ".join(english)))
 
-    known = _known(persona, name, width)
-    unexpected = [p for p in problems if not any(p.startswith(f"axe {k} ") or p.startswith(k) for k in known)]
-    assert not unexpected, f"{name} as {persona} at {WIDTHS[width]} px ({course.frame.url}):\n" + "\n".join(problems)
-    if known & found:
-        pytest.xfail(f"known, for the design system (issue 9): {', '.join(sorted(known & found))}")
+    known = _known(persona, name, width) | ({"english"} if locale == "es" and name in SPANISH_PENDING else set())
+    unexpected = [message for kind, message in problems if kind not in known]
+    assert not unexpected, (f"{name} as {persona} at {WIDTHS[width]} px ({course.frame.url}):\n"
+                            + "\n".join(message for _kind, message in problems))
+    if problems:
+        pytest.xfail("known (issue 9): " + "; ".join(message for _kind, message in problems))
 
 
 def test_the_frame_shrinks_back_after_a_long_page(course_for, axe_source):
