@@ -75,7 +75,6 @@ GROUP_NEEDS = {"rubric": "Add at least one criterion: give it a title and its le
                "tasks": "Add at least one task: give it a title and the evidence it asks for.",
                "evidence": "Add at least one piece of evidence to this task.",
                "levels": "Give this criterion at least two levels."}
-SUMMARY_TITLE = "The form could not be saved. Fix these and save again:"
 RUBRIC_FILE = ("{name} was not used: {problem}. Fix the file, then choose it again "
                "(a browser does not keep a chosen file).")
 
