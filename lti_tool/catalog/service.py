@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from lti_tool import audit
 from lti_tool.catalog import document as doc
-from lti_tool.catalog import rubric_csv
+from lti_tool.catalog import rubric_csv, rules
 from lti_tool.catalog.models import McVersion, MicroCredential, Stack, StackVersion, Status, VersionState
 from lti_tool.catalog.policy import DEFAULTS, LIMITS, district_policy
 from lti_tool.db import utcnow
@@ -108,8 +108,8 @@ def import_texts(session: Session, actor: Actor, sources: Iterable[tuple[str, st
             outcome = _import_one(session, actor, item, publish)
             (created if outcome else unchanged).append(f"{'stack' if isinstance(item, doc.StackDocument) else 'mc'}:"
                                                        f"{item.slug}@{item.version}")
-        _check_references(session, actor.district_id, parsed)
-        _check_titles(session, actor.district_id, parsed)
+        rules.check_references(session, actor.district_id, parsed)
+        rules.check_titles(session, actor.district_id, parsed)
     return ImportResult(tuple(created), tuple(unchanged))
 
 
@@ -129,7 +129,7 @@ def _import_one(session: Session, actor: Actor, parsed, publish: bool) -> bool:
                                  "content: give the changed document a higher version number"], parsed.slug)
     if item.versions and parsed.version < max(v.number for v in item.versions):
         raise doc.DocumentError([f"'{parsed.slug}' already has a version newer than {parsed.version}"], parsed.slug)
-    version = version_model(number=parsed.version, **_columns(parsed))
+    version = version_model(number=parsed.version, **rules.columns(parsed))
     item.versions.append(version)
     session.flush()
     audit.record(session, action=f"{'stack' if is_stack else 'mc'}.imported", subject_type=model.__tablename__,
@@ -140,83 +140,9 @@ def _import_one(session: Session, actor: Actor, parsed, publish: bool) -> bool:
     return True
 
 
-def _columns(parsed) -> dict:
-    raw = parsed.raw
-    columns = {"title": parsed.title, "summary": parsed.summary, "document": raw}
-    if isinstance(parsed, doc.McDocument):
-        columns.update(grade_band=raw["grade_band"], topics=list(raw["topics"]), effort_hours=raw["effort_hours"])
-    return columns
-
-
-def _check_references(session: Session, district_id: int, parsed: list) -> None:
-    """Stack members and prerequisites name MCs of this district, and prerequisites form no cycle."""
-    slugs = set(session.scalars(select(MicroCredential.slug).where(MicroCredential.district_id == district_id)))
-    for item in parsed:
-        names = item.members if isinstance(item, doc.StackDocument) else item.prerequisites
-        field = "micro_credentials" if isinstance(item, doc.StackDocument) else "prerequisites"
-        problems = [((field, index), f"there is no micro-credential '{name}' in this district")
-                    for index, name in enumerate(names) if name not in slugs]
-        if problems:
-            raise doc.DocumentError(problems, f"'{item.slug}'")
-    cycle = _prerequisite_cycle(_prerequisite_graph(session, district_id))
-    if cycle:
-        raise doc.DocumentError([(("prerequisites",), f"they form a cycle: {' → '.join(cycle)}")], "the import")
-
-
-def _check_titles(session: Session, district_id: int, parsed: list) -> None:
-    """No two MCs (or two stacks) of a district share a title: teachers tell them apart by it. Compared
-    without case, with every current version (drafts and published) of the district's other items."""
-    for item in parsed:
-        is_stack = isinstance(item, doc.StackDocument)
-        model, version_model = (Stack, StackVersion) if is_stack else (MicroCredential, McVersion)
-        owner = StackVersion.stack_id if is_stack else McVersion.mc_id
-        other = session.execute(
-            select(model.slug, version_model.title).join(version_model, owner == model.id)
-            .where(model.district_id == district_id, model.slug != item.slug,
-                   version_model.state != VersionState.SUPERSEDED,
-                   func.lower(version_model.title) == item.title.strip().lower()).limit(1)).first()
-        if other is not None:
-            what = "stack" if is_stack else "micro-credential"
-            raise doc.DocumentError([(("title",), f"another {what} already has this title: “{other.title}” "
-                                                  f"({other.slug}); choose a different title")], f"'{item.slug}'")
-
-
 def prerequisite_graph(session: Session, actor: Actor) -> dict[str, tuple[str, ...]]:
     """Each MC's prerequisites in the actor's district, from its newest version (draft or published)."""
-    return _prerequisite_graph(session, actor.district_id)
-
-
-def _prerequisite_graph(session: Session, district_id: int) -> dict[str, tuple[str, ...]]:
-    graph = {}
-    for mc in session.scalars(select(MicroCredential).where(MicroCredential.district_id == district_id)
-                              .options(selectinload(MicroCredential.versions))):
-        if mc.versions:
-            graph[mc.slug] = tuple(mc.versions[-1].document.get("prerequisites", ()))
-    return graph
-
-
-def _prerequisite_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
-    visiting, done = set(), set()
-
-    def visit(node: str, trail: list[str]) -> list[str] | None:
-        if node in visiting:
-            return trail[trail.index(node):] + [node]
-        if node in done:
-            return None
-        visiting.add(node)
-        for nxt in graph.get(node, ()):
-            found = visit(nxt, trail + [node])
-            if found:
-                return found
-        visiting.discard(node)
-        done.add(node)
-        return None
-
-    for start in sorted(graph):
-        found = visit(start, [])
-        if found:
-            return found
-    return None
+    return rules.prerequisite_graph(session, actor.district_id)
 
 
 def export_text(session: Session, actor: Actor, kind: str, slug: str, number: int | None = None) -> str:
@@ -279,17 +205,17 @@ def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
         session.add(mc)
         session.flush()
     if draft is None:
-        draft = McVersion(number=parsed.version, **_columns(parsed))
+        draft = McVersion(number=parsed.version, **rules.columns(parsed))
         mc.versions.append(draft)
     else:
-        for name, value in _columns(parsed).items():
+        for name, value in rules.columns(parsed).items():
             setattr(draft, name, value)
     try:
         session.flush()
     except StaleDataError as error:  # a concurrent save won the race between our check and our UPDATE
         raise Conflict() from error
-    _check_references(session, actor.district_id, [parsed])
-    _check_titles(session, actor.district_id, [parsed])
+    rules.check_references(session, actor.district_id, [parsed])
+    rules.check_titles(session, actor.district_id, [parsed])
     audit.record(session, action="mc.draft_saved", subject_type="micro_credential", subject_id=mc.id,
                  district_id=actor.district_id, actor_user_id=actor.user_id, after={"version": draft.number})
     return draft
@@ -313,11 +239,11 @@ def save_stack(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
         stack = Stack(district_id=actor.district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(stack)
         session.flush()
-    version = StackVersion(number=parsed.version, **_columns(parsed))
+    version = StackVersion(number=parsed.version, **rules.columns(parsed))
     stack.versions.append(version)
     session.flush()
-    _check_references(session, actor.district_id, [parsed])
-    _check_titles(session, actor.district_id, [parsed])
+    rules.check_references(session, actor.district_id, [parsed])
+    rules.check_titles(session, actor.district_id, [parsed])
     _publish(session, actor, stack, version)
     return version
 
