@@ -76,13 +76,15 @@
       return;
     }
     var note = document.createElement("span");
-    note.className = "visually-hidden";
+    note.setAttribute("data-new-tab-note", "");
     note.textContent = " " + NEW_TAB_NOTE;
-    /* The same rules as the stylesheet's .visually-hidden, set through the CSSOM (which CSP allows), so the
-       note stays hidden whatever the stylesheet calls the class. */
+    /* Hidden but read, set through the CSSOM (which CSP allows). Inline-block rather than absolute: an
+       absolute span in a link inside a table's scroller would escape the scroller (its containing block is
+       further out) and make the whole page scroll sideways at 360 px. */
     var s = note.style;
-    s.position = "absolute"; s.width = "1px"; s.height = "1px"; s.margin = "-1px"; s.padding = "0";
-    s.overflow = "hidden"; s.clip = "rect(0 0 0 0)"; s.whiteSpace = "nowrap"; s.border = "0";
+    s.display = "inline-block"; s.width = "1px"; s.height = "1px"; s.margin = "-1px"; s.padding = "0";
+    s.overflow = "hidden"; s.clipPath = "inset(50%)"; s.whiteSpace = "nowrap"; s.border = "0";
+    s.verticalAlign = "bottom";
     if (link.getAttribute("aria-label")) {
       link.setAttribute("aria-label", link.getAttribute("aria-label") + " " + NEW_TAB_NOTE);
     }

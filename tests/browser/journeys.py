@@ -188,6 +188,21 @@ class Course:
               if (r.right > doc.clientWidth + 1 && r.width > 0 && !inScroller(el)
                   && !(el.parentElement && wide.includes(describe(el.parentElement)))) wide.push(describe(el));
             }
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node && wide.length < 6; node = walker.nextNode()) {
+              const range = document.createRange(); range.selectNodeContents(node);
+              const r = range.getBoundingClientRect();  // text running out of its box, which stays narrow
+              const clipped = ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(node.parentElement).overflowX);
+              if (r.right > doc.clientWidth + 1 && !clipped && !inScroller(node.parentElement))
+                wide.push('text "' + node.textContent.trim().slice(0, 40) + '" in ' + describe(node.parentElement));
+            }
+            if (!wide.length) {  // then something positioned, or clipped by a parent that does not scroll
+              // Positioned first: an absolute element whose containing block is outside a scroller escapes it.
+              const all = [...document.body.querySelectorAll('*')].filter(el => el.getBoundingClientRect().right > doc.clientWidth + 1);
+              const positioned = el => ['absolute', 'fixed'].includes(getComputedStyle(el).position) ? 0 : 1;
+              all.sort((a, b) => positioned(a) - positioned(b));
+              for (const el of all) wide.push(describe(el) + ' (' + getComputedStyle(el).position + ')');
+            }
             return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, elements: wide.slice(0, 6)};
         }""")
 

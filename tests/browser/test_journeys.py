@@ -191,6 +191,12 @@ def test_links_that_leave_the_tool_open_in_a_new_tab_and_say_so(course_for, axe_
                     + '<a id="here" href="/catalog/">The catalog</a> '
                     + '<a id="top" href="https://lms.example/courses/1" target="_top">Back to the course</a>';
         document.querySelector('main').append(p);
+        // A link at the far end of a wide table's scroller (styles through the CSSOM: the CSP allows no
+        // style attribute).
+        const scroller = document.createElement('div'), wide = document.createElement('div'), far = document.createElement('a');
+        scroller.style.width = '200px'; scroller.style.overflowX = 'auto'; wide.style.width = '3000px';
+        far.id = 'far'; far.href = 'https://research.example/far'; far.textContent = 'Far'; far.style.marginLeft = '2900px';
+        wide.append(far); scroller.append(wide); document.querySelector('main').append(scroller);
     }""")
     away = frame.locator("#away")
     away.get_by_text("(opens in a new tab)").wait_for(state="attached")
@@ -199,6 +205,8 @@ def test_links_that_leave_the_tool_open_in_a_new_tab_and_say_so(course_for, axe_
     frame.get_by_role("link", name="The study (opens in a new tab)").wait_for()
     box = away.locator("span").bounding_box()  # for screen readers; the visible text stays "The study"
     assert box["width"] <= 1 and box["height"] <= 1, box
+    frame.locator("#far").get_by_text("(opens in a new tab)").wait_for(state="attached")
+    assert course.sideways() is None  # the note in a link deep inside a scroller stays inside it
     assert frame.locator("#here").get_attribute("target") is None
     assert frame.locator("#top").get_attribute("target") == "_top"  # a template's own choice stands
     assert "new tab" not in frame.locator("#top").inner_text()
