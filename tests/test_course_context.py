@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from lti_tool.db import utcnow
@@ -119,3 +120,23 @@ def test_an_account_navigation_launch_records_the_site_it_came_from(app, session
     assert session.scalars(select(FrameOrigin.origin)).all() == ["https://lakeside.instructure.com"]
     policy = client.get("/", base_url=BASE).headers["Content-Security-Policy"]
     assert "https://lakeside.instructure.com" in policy and "*.instructure.com" not in policy
+
+
+@pytest.mark.parametrize("whole_catalog, lands_on", [(True, "/catalog/mc/morning-meeting"), (False, "/")])
+def test_a_launch_from_a_placed_assignment_lands_on_what_it_placed(app, session, signer, registration, district,
+                                                                   whole_catalog, lands_on):
+    """The instructor placed an MC as an assignment: the teacher lands on it, when it is in their catalog
+    (here the district opens its whole catalog to teachers); otherwise on the home page, never a dead end."""
+    from lti_tool.catalog import service
+
+    service.import_texts(session, Actor.for_system(district.id, "test"), service.sample_sources())
+    district.policy = {"district_catalog_visible": whole_catalog}
+    session.commit()
+    client = app.test_client()
+    query = login(client, signer)
+    body = signer.claims(query["nonce"], **{CLAIM + "resource_link": {"id": "link-7"},
+                                            CLAIM + "custom": {"microcred_kind": "mc",
+                                                               "microcred_slug": "morning-meeting"}})
+    response = client.post("/lti/launch", base_url=BASE, data={"id_token": signer.sign(body), "state": query["state"]})
+    assert response.status_code == 303 and response.headers["Location"] == lands_on
+    assert client.get(lands_on, base_url=BASE).status_code == 200

@@ -147,3 +147,18 @@ def record_launch(session: Session, registration: Registration,
         placement.updated_at = now
     session.flush()
     return course, placement
+
+
+def placed_item(session: Session, actor) -> tuple[str, str] | None:
+    """(kind, slug) of what the actor's resource link placed, if the actor may read it now; else None."""
+    from lti_tool.catalog import offer
+    from lti_tool.errors import MicrocredError
+
+    placement = session.get(Placement, actor.placement_id) if actor.placement_id else None
+    if placement is None or placement.kind not in PLACED_KINDS or not placement.slug:
+        return None
+    try:
+        (offer.mc_page if placement.kind == "mc" else offer.stack_page)(session, actor, placement.slug)
+    except MicrocredError:  # retired since, or not in this person's catalog
+        return None
+    return placement.kind, placement.slug

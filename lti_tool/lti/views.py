@@ -15,6 +15,7 @@ from lti_tool import db
 from lti_tool.errors import render_error
 from lti_tool.lti import deep_linking, keys
 from lti_tool.lti.claims import CLAIM
+from lti_tool.lti.context import placed_item
 from lti_tool.lti.launch import (LOGIN_TTL, StateUnbound, TooManyLogins, begin_login, platform_origin,
                                  state_cookie_name, validate_launch)
 from lti_tool.lti.ratelimit import count_login
@@ -129,14 +130,25 @@ def launch():
     via_storage = bool(form.get("lti_storage_secret"))
     message_type = launch.claims().get(CLAIM + "message_type")
     params = {SESSION_PARAM: token} if via_storage else {}
-    target = url_for("lti.deep_link", **params) if message_type == "LtiDeepLinkingRequest" else url_for("home.index", **params)
-    response = redirect(target, code=303)
+    response = redirect(_landing(session, actor, message_type, params), code=303)
     set_session_cookie(response, token)
     # The login is spent: drop its state cookie (Partitioned, so the deletion must be too).
     set_partitioned_cookie(response, state_cookie_name(form["state"]), "", max_age=0, path="/lti/")
     log.info("lti launch accepted", extra={"message_type": message_type, "roles": sorted(r.value for r in actor.roles),
                                            "via_storage": via_storage})
     return response
+
+
+def _landing(session, actor, message_type: str | None, params: dict) -> str:
+    """Where a launch lands: the picker for deep linking; the micro-credential or stack an instructor placed
+    for a launch from that assignment (when this person may read it); else the home page."""
+    if message_type == "LtiDeepLinkingRequest":
+        return url_for("lti.deep_link", **params)
+    placed = placed_item(session, actor)
+    if placed is not None:
+        kind, slug = placed
+        return url_for("catalog.mc_detail" if kind == "mc" else "catalog.stack_detail", slug=slug, **params)
+    return url_for("home.index", **params)
 
 
 @bp.get("/jwks")
