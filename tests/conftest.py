@@ -174,12 +174,8 @@ def live_server(db_url, make_app, dev_certificate):
     port = live.free_port()
     cert, _key = dev_certificate
     app = make_app(db_url, TOOL_BASE_URL=f"https://localhost:{port}", EXTRA_CA_CERTS=str(cert), PRACTICE_LMS=True)
-    server = live.start(app, port, cert.parent)
-    try:
+    with live.serving(app, port, cert.parent) as server:
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 @pytest.fixture

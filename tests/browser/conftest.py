@@ -104,12 +104,10 @@ def journey_server(sqlite_leg, dev_certificate, tmp_path_factory):
                       "PRACTICE_LMS": True})
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    server = live.start(app, port, cert.parent)
     try:
-        yield server
+        with live.serving(app, port, cert.parent) as server:
+            yield server
     finally:
-        server.server.shutdown()
-        server.server.server_close()
         app.extensions["db_engine"].dispose()
         sqlite_leg.drop(url)
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -46,3 +48,14 @@ def start(app: Flask, port: int, cert_dir: Path) -> LiveServer:
                               daemon=True)
     thread.start()
     return LiveServer(app=app, url=f"https://localhost:{port}", port=port, cert_path=cert, server=server)
+
+
+@contextmanager
+def serving(app: Flask, port: int, cert_dir: Path) -> Iterator[LiveServer]:
+    """``start``, and stop the server (at once) when the block ends."""
+    server = start(app, port, cert_dir)
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
