@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from lti_tool.errors import BadRequest
 
 DB_INT_MIN, DB_INT_MAX = -2 ** 31, 2 ** 31 - 1  # what an INTEGER column holds on PostgreSQL
@@ -24,26 +26,28 @@ def parse_int(value: str | None, *, field: str, minimum: int | None = None, maxi
     """A whole number typed in a form or query string, written with the ASCII digits 0-9.
 
     Blank returns ``default`` (or is refused when there is none). Bounds default to what a database INTEGER
-    holds. ``field`` is the label the person saw ("Attempts"); it starts every message.
+    holds. ``field`` is the label the person saw ("Attempts"); every message names it. The messages are lazy
+    strings: they speak the page's language when shown.
     """
     low = DB_INT_MIN if minimum is None else minimum
     high = DB_INT_MAX if maximum is None else maximum
     text = (value or "").strip()
     if not text:
         if default is _REQUIRED:
-            raise BadRequest(f"{field} is required.")
+            raise BadRequest(_l("%(field)s is required.", field=field))
         return default
     match = _WHOLE.fullmatch(text)
     if match is None:
-        raise BadRequest(f"{field} must be a whole number, written with the digits 0-9.")
+        raise BadRequest(_l("%(field)s must be a whole number, written with the digits 0-9.", field=field))
     sign, digits = match.groups()
     if len(digits) > len(str(max(abs(low), abs(high)))):  # decided without int(): it may be 5,000 digits
-        raise BadRequest(f"{field} must be {low} or more." if sign else f"{field} must be {high} or less.")
+        raise BadRequest(_l("%(field)s must be %(number)s or more.", field=field, number=low) if sign
+                         else _l("%(field)s must be %(number)s or less.", field=field, number=high))
     number = int(sign + digits)
     if number < low:
-        raise BadRequest(f"{field} must be {low} or more.")
+        raise BadRequest(_l("%(field)s must be %(number)s or more.", field=field, number=low))
     if number > high:
-        raise BadRequest(f"{field} must be {high} or less.")
+        raise BadRequest(_l("%(field)s must be %(number)s or less.", field=field, number=high))
     return number
 
 

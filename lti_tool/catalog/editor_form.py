@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from flask_babel import lazy_gettext as _l
+
 from lti_tool.catalog import markdown
 from lti_tool.catalog.document import FORMAT
 from lti_tool.catalog.policy import NO_WINDOW
@@ -18,15 +20,16 @@ from lti_tool.errors import BadRequest
 from lti_tool.inputs import parse_int
 
 EVIDENCE_TYPES = ("file", "video", "link", "reflection", "form")
-EVIDENCE_CHOICES = (("file", "A file"), ("video", "A video"), ("link", "A link"),
-                    ("reflection", "A written reflection"),
-                    ("form", "Answers to questions"))
+EVIDENCE_CHOICES = (("file", _l("A file")), ("video", _l("A video")), ("link", _l("A link")),
+                    ("reflection", _l("A written reflection")),
+                    ("form", _l("Answers to questions")))
 MARKDOWN_HINT = markdown.HINT
 GRADE_BANDS = ("K-5", "6-8", "9-12", "K-12")
 GRADE_CHOICES = tuple((band, band) for band in GRADE_BANDS)
 LEVEL_COLUMNS = 4  # level boxes an empty criterion shows
 MAX_LEVELS = 6     # the schema's maxItems for a criterion's levels
-DEFAULT_LEVELS = ("Not yet", "Developing", "Demonstrated", "Exemplary")
+# A new criterion's level labels, in the editor's language (they become the document's text once saved).
+DEFAULT_LEVELS = (_l("Not yet"), _l("Developing"), _l("Demonstrated"), _l("Exemplary"))
 MAX_CREDIT = 1000  # hours or points; the schema's maximum for credit and bonus_credit
 MAX_SUMMARY = 500  # characters: the schema's maxLength for a summary (and its column's), the editors' maxlength
 MAX_ECHO = 40      # a refused form shows a number field's text again only up to this length

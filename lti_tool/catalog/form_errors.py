@@ -12,71 +12,99 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from lti_tool.catalog import editor_form, rubric_csv
 from lti_tool.catalog.document import DocumentError
 from lti_tool.catalog.service import SlugTaken
 from lti_tool.errors import Conflict, MicrocredError
 
 LABELS = {
-    "title": "Title", "slug": "Short name", "summary": "One-line summary", "audience": "Audience",
-    "grade_band": "Grade band", "topics": "Topics", "effort_hours": "Estimated effort",
-    "credit_hours": "In-service hours",
-    "credit_points": "PD points", "prerequisites": "Prerequisites", "issuer_name": "Issuer", "alignments": "Alignments",
-    "policy_plan_approval": "Plan approval", "policy_attempts": "Attempts", "policy_cooldown_days": "Cooldown",
-    "policy_window_days": "Submission window", "competency": "1. Competency", "key_method": "2. Key method",
-    "components": "3. Components", "research": "4. Research", "resources": "4. Resources",
-    "submission_criteria": "5. Submission criteria", "rubric": "6. Scoring rubric", "rubric_csv": "Rubric file",
-    "tasks": "Tasks", "description": "Description", "members": "Micro-credentials in the stack",
-    "bonus_hours": "Bonus hours", "bonus_points": "Bonus points",
-    "attempts": "Attempts", "cooldown_days": "Cooldown", "window_days": "Submission window",
+    "title": _l("Title"), "slug": _l("Short name"), "summary": _l("One-line summary"), "audience": _l("Audience"),
+    "grade_band": _l("Grade band"), "topics": _l("Topics"), "effort_hours": _l("Estimated effort"),
+    "credit_hours": _l("In-service hours"),
+    "credit_points": _l("PD points"), "prerequisites": _l("Prerequisites"), "issuer_name": _l("Issuer"),
+    "alignments": _l("Alignments"),
+    "policy_plan_approval": _l("Plan approval"), "policy_attempts": _l("Attempts"), "policy_cooldown_days": _l("Cooldown"),
+    "policy_window_days": _l("Submission window"), "competency": _l("1. Competency"),
+    "key_method": _l("2. Key method"),
+    "components": _l("3. Components"), "research": _l("4. Research"), "resources": _l("4. Resources"),
+    "submission_criteria": _l("5. Submission criteria"), "rubric": _l("6. Scoring rubric"),
+    "rubric_csv": _l("Rubric file"),
+    "tasks": _l("Tasks"), "description": _l("Description"), "members": _l("Micro-credentials in the stack"),
+    "bonus_hours": _l("Bonus hours"), "bonus_points": _l("Bonus points"),
+    "attempts": _l("Attempts"), "cooldown_days": _l("Cooldown"), "window_days": _l("Submission window"),
 }
-_PARTS = {"title": " title", "description": " description", "levels": " levels", "instructions": " instructions",
-          "criteria": " rubric criteria", "evidence": " evidence", "optional": "", "label": "", "type": " type",
-          "min_words": " minimum words", "max_words": " maximum words", "questions": " questions"}
+# A row's field, named whole (never "Task 1" + " title": word order differs between languages).
+_TASK_PARTS = {"title": _l("Task %(task)s title"), "description": _l("Task %(task)s description"),
+               "instructions": _l("Task %(task)s instructions"), "criteria": _l("Task %(task)s rubric criteria"),
+               "evidence": _l("Task %(task)s evidence"), "optional": _l("Task %(task)s"), "label": _l("Task %(task)s")}
+_CRITERION_PARTS = {"title": _l("Criterion %(criterion)s title"),
+                    "description": _l("Criterion %(criterion)s description"),
+                    "levels": _l("Criterion %(criterion)s levels")}
+_EVIDENCE_PARTS = {"type": _l("Task %(task)s, evidence %(evidence)s type"),
+                   "min_words": _l("Task %(task)s, evidence %(evidence)s minimum words"),
+                   "max_words": _l("Task %(task)s, evidence %(evidence)s maximum words"),
+                   "questions": _l("Task %(task)s, evidence %(evidence)s questions")}
+_LEVEL_PARTS = {"label": _l("Criterion %(criterion)s level %(level)s label"),
+                "descriptor": _l("Criterion %(criterion)s level %(level)s descriptor")}
 
 # For a field with a format to follow: the message whenever its value has the wrong kind, size or shape.
 FORMATS = {
-    "title": "The title must be at most 200 characters.",
-    "slug": "The short name must be lowercase letters, digits and hyphens, like morning-meeting; leave it empty to "
-            "make it from the title.",
-    "effort_hours": "Effort must be a whole number of hours, like 10.",
-    "credit_hours": "In-service hours must be a number from 0 to 1,000, like 4.",
-    "credit_points": "PD points must be a number from 0 to 1,000, like 6.",
-    "bonus_hours": "Bonus hours must be a number from 0 to 1,000, like 3.",
-    "bonus_points": "Bonus points must be a number from 0 to 1,000, like 2.",
-    "grade_band": "Choose a grade band.",
-    "policy_attempts": "Attempts must be a whole number from 1 to 100, or empty to follow the district's rule.",
-    "policy_cooldown_days": "The cooldown must be a whole number of days from 0 to 3,650, or empty to follow the "
-                            "district's rule.",
-    "policy_window_days": 'The submission window must be a number of days from 1 to 3,650, or "none" for no window; '
-                          "empty follows the district's rule.",
-    "min_words": "The minimum must be a whole number of words, like 300, or empty.",
-    "max_words": "The maximum must be a whole number of words, like 500, or empty.",
-    "prerequisites": "Prerequisites must be short names of other micro-credentials, separated by commas.",
-    "criteria": "Rubric criteria must be criterion keys, like question-design, separated by commas.",
-    "type": "Choose a type of evidence.",
-    "levels": "The demonstrated level must be a whole number: choose one of this criterion's levels again.",
+    "title": _l("The title must be at most 200 characters."),
+    "slug": _l("The short name must be lowercase letters, digits and hyphens, like morning-meeting; leave it empty "
+               "to make it from the title."),
+    "effort_hours": _l("Effort must be a whole number of hours, like 10."),
+    "credit_hours": _l("In-service hours must be a number from 0 to 1,000, like 4."),
+    "credit_points": _l("PD points must be a number from 0 to 1,000, like 6."),
+    "bonus_hours": _l("Bonus hours must be a number from 0 to 1,000, like 3."),
+    "bonus_points": _l("Bonus points must be a number from 0 to 1,000, like 2."),
+    "grade_band": _l("Choose a grade band."),
+    "policy_attempts": _l("Attempts must be a whole number from 1 to 100, or empty to follow the district's rule."),
+    "policy_cooldown_days": _l("The cooldown must be a whole number of days from 0 to 3,650, or empty to follow the "
+                               "district's rule."),
+    "policy_window_days": _l("The submission window must be a number of days from 1 to 3,650, or “none” for no "
+                             "window; empty follows the district's rule."),
+    "min_words": _l("The minimum must be a whole number of words, like 300, or empty."),
+    "max_words": _l("The maximum must be a whole number of words, like 500, or empty."),
+    "prerequisites": _l("Prerequisites must be short names of other micro-credentials, separated by commas."),
+    "criteria": _l("Rubric criteria must be criterion keys, like question-design, separated by commas."),
+    "type": _l("Choose a type of evidence."),
+    "levels": _l("The demonstrated level must be a whole number: choose one of this criterion's levels again."),
 }
 _FORMAT_FINDINGS = ("must be ", "is too large", "must not be empty")
 
-# The catalog's own findings, said for the editor (matched on the finding's text).
+# The catalog's own findings, said for the editor. The findings stay English where they are made (the import
+# page and district IT's commands show them as they are); they are matched here on that English text, and only
+# the message a person reads is translated: its placeholders are the pattern's named groups.
 REWORDED = [
-    (r"no rubric criterion '(.*)'", r"There is no rubric criterion '\1': use the keys of the rubric's criteria, "
-                                    r"separated by commas."),
-    (r"no task feeds criterion '(.*)'", r"No task feeds this criterion: add '\1' to a task's rubric criteria."),
-    (r"more than max_words", "The minimum is more than the maximum."),
-    (r"there are only \d+ levels", "Mark a level that has a label or a descriptor as demonstrated."),
-    (r"the key '(.*)' is used twice.*", r"Two rows have the same title ('\1'): give each its own."),
-    (r"must be an http\(s\) address", "Links must start with https:// or http://."),
-    (r"needs at least (\d+)", r"Add at least \1."),
-    (r"there is no micro-credential '(.*)' in this district", r"There is no micro-credential '\1' in this district."),
+    (r"no rubric criterion '(?P<value>.*)'",
+     _l("There is no rubric criterion '%(value)s': use the keys of the rubric's criteria, separated by commas.")),
+    (r"no task feeds criterion '(?P<value>.*)'",
+     _l("No task feeds this criterion: add '%(value)s' to a task's rubric criteria.")),
+    (r"more than max_words", _l("The minimum is more than the maximum.")),
+    (r"there are only \d+ levels", _l("Mark a level that has a label or a descriptor as demonstrated.")),
+    (r"the key '(?P<value>.*)' is used twice.*", _l("Two rows have the same title ('%(value)s'): give each its own.")),
+    (r"must be an http\(s\) address", _l("Links must start with https:// or http://.")),
+    (r"needs at least (?P<value>\d+)", _l("Add at least %(value)s.")),
+    (r"another (?:stack|micro-credential) already has this title: “(?P<value>.*)” \((?P<slug>.*)\); "
+     r"choose a different title",
+     _l("This title is already taken: “%(value)s” (%(slug)s). Choose a different title.")),
+    (r"they form a cycle: (?P<value>.*)", _l("These prerequisites form a cycle: %(value)s.")),
+    (r"a micro-credential cannot require itself", _l("A micro-credential cannot require itself.")),
+    (r"there is no micro-credential '(?P<value>.*)' in this district",
+     _l("There is no micro-credential '%(value)s' in this district.")),
 ]
-GROUP_NEEDS = {"rubric": "Add at least one criterion: give it a title and its levels.",
-               "tasks": "Add at least one task: give it a title and the evidence it asks for.",
-               "evidence": "Add at least one piece of evidence to this task.",
-               "levels": "Give this criterion at least two levels."}
-RUBRIC_FILE = ("{name} was not used: {problem}. Fix the file, then choose it again "
-               "(a browser does not keep a chosen file).")
+GROUP_NEEDS = {"rubric": _l("Add at least one criterion: give it a title and its levels."),
+               "tasks": _l("Add at least one task: give it a title and the evidence it asks for."),
+               "evidence": _l("Add at least one piece of evidence to this task."),
+               "levels": _l("Give this criterion at least two levels.")}
+
+
+def rubric_file(name: str, problem: str | None = None) -> str:
+    """The message beside the rubric file field; without ``problem``, the file waits for the rest of the form."""
+    return _("%(name)s was not used: %(problem)s. Fix the file, then choose it again (a browser does not keep a "
+             "chosen file).", name=name, problem=problem or _("the rest of the form needs fixing first"))
 
 
 @dataclass
@@ -86,35 +114,45 @@ class Refusal:
     general: list[str] = field(default_factory=list)              # messages that belong to no one field
     named: set[str] = field(default_factory=set)                  # fields whose message already names them
 
-    def add(self, name: str | None, message: str) -> None:
+    def add(self, name: str | None, message) -> None:
+        message = str(message)  # a lazy string: its text now, in the page's language, and escaped when shown
         if name is None:
             self.general.append(message)
         elif message not in self.errors.get(name, ""):
             self.errors[name] = (self.errors[name] + " " + message) if name in self.errors else message
-            if message in FORMATS.values():
+            if message in {str(text) for text in FORMATS.values()}:
                 self.named.add(name)
 
     @property
     def summary(self) -> list[tuple[str | None, str]]:
         """(field to link to, text) for the summary above the form, in the form's order."""
         return [(None, text) for text in self.general] + [
-            (name, text if name in self.named else f"{label(name)}: {text}") for name, text in self.errors.items()]
+            (name, text if name in self.named else _("%(field)s: %(message)s", field=label(name), message=text)) for name, text in self.errors.items()]
 
 
 def label(name: str) -> str:
     """The name a person saw beside a field ("Criterion 2 title", "Task 1, evidence 3 type")."""
     match = re.fullmatch(r"t([0-9]+)_e([0-9]+)_(\w+)", name)
     if match:
-        return f"Task {int(match[1]) + 1}, evidence {int(match[2]) + 1}" + _PARTS.get(match[3], "")
+        task, evidence = int(match[1]) + 1, int(match[2]) + 1
+        words = _EVIDENCE_PARTS.get(match[3])
+        return (str(words) % {"task": task, "evidence": evidence} if words
+                else _("Task %(task)s, evidence %(evidence)s", task=task, evidence=evidence))
     match = re.fullmatch(r"c([0-9]+)_l([0-9]+)_(\w+)", name)
     if match:
-        return f"Criterion {int(match[1]) + 1} level {int(match[2]) + 1} {match[3]}"
+        words = _LEVEL_PARTS.get(match[3], _LEVEL_PARTS["label"])
+        return str(words) % {"criterion": int(match[1]) + 1, "level": int(match[2]) + 1}
     match = re.fullmatch(r"([ct])([0-9]+)_(\w+)", name)
     if match:
-        return ("Criterion " if match[1] == "c" else "Task ") + str(int(match[2]) + 1) + _PARTS.get(match[3], "")
+        if match[1] == "c":
+            words = _CRITERION_PARTS.get(match[3])
+            number = int(match[2]) + 1
+            return str(words) % {"criterion": number} if words else _("Criterion %(criterion)s", criterion=number)
+        words = _TASK_PARTS.get(match[3])
+        return str(words) % {"task": int(match[2]) + 1} if words else _("Task %(task)s", task=int(match[2]) + 1)
     if name.startswith("position_"):
-        return f"Position of {name.removeprefix('position_')}"
-    return LABELS.get(name, name)
+        return _("Position of %(name)s", name=name.removeprefix("position_"))
+    return str(LABELS.get(name, name))
 
 
 def mc_field(kept: dict[str, Any], path: tuple) -> str | None:
@@ -175,15 +213,15 @@ def message(name: str | None, text: str) -> str:
     if name is not None:
         leaf = re.sub(r"^[ct][0-9]+_(e[0-9]+_)?", "", name)
         if text.startswith("needs at least") and leaf in GROUP_NEEDS:
-            return GROUP_NEEDS[leaf]
+            return str(GROUP_NEEDS[leaf])
         if leaf == "title" and text == "must not be empty":
-            return "Enter a title."
+            return _("Enter a title.")
         if text.startswith(_FORMAT_FINDINGS) and (name in FORMATS or leaf in FORMATS):
-            return FORMATS.get(name) or FORMATS[leaf]
+            return str(FORMATS.get(name) or FORMATS[leaf])
     for pattern, words in REWORDED:
         match = re.fullmatch(pattern, text)
         if match:
-            return match.expand(words)
+            return str(words) % match.groupdict()
     if text.startswith(("is ", "has ", "must ")):
         text = "This " + text
     text = text[0].upper() + text[1:] if text else text
@@ -194,7 +232,7 @@ def refusal(error: MicrocredError, form: Mapping[str, Any], kind: str = "mc") ->
     """What a refused save (or preview) of the MC editor (``kind="mc"``) or the stack editor says, and where."""
     if isinstance(error, rubric_csv.RubricFileError):
         found = Refusal(400)
-        found.add("rubric_csv", RUBRIC_FILE.format(name=error.source, problem="; ".join(error.problems[:5])))
+        found.add("rubric_csv", rubric_file(error.source, "; ".join(error.problems[:5])))
         return found
     if isinstance(error, DocumentError):
         found = Refusal(400)
@@ -208,6 +246,6 @@ def refusal(error: MicrocredError, form: Mapping[str, Any], kind: str = "mc") ->
         found.add("slug", error.message)
         return found
     found = Refusal(409 if isinstance(error, Conflict) else error.status)
-    found.add(None, error.message + (" Your changes are still in the form below: copy what you need, then reload."
-                                     if isinstance(error, Conflict) else ""))
+    found.add(None, _("%(message)s Your changes are still in the form below: copy what you need, then reload.",
+                      message=error.message) if isinstance(error, Conflict) else error.message)
     return found

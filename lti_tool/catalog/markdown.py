@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 
 from lti_tool.catalog.richtext import MAX_CHARS
@@ -21,8 +22,8 @@ _md = MarkdownIt("commonmark", {"html": True, "breaks": False}).disable(["image"
 _md.add_render_rule("heading_open", lambda self, tokens, idx, options, env: f"<{_heading(tokens[idx].tag)}>")
 _md.add_render_rule("heading_close", lambda self, tokens, idx, options, env: f"</{_heading(tokens[idx].tag)}>\n")
 
-HINT = ("Markdown: a blank line starts a paragraph; **bold**, *italics*; lines starting with - or 1. make a "
-        "list; > quotes; ### a heading; [words](https://example.org) a link.")
+HINT = _l("Markdown: a blank line starts a paragraph; **bold**, *italics*; lines starting with - or 1. make a "
+           "list; > quotes; ### a heading; [words](https://example.org) a link.")
 
 
 def _heading(tag: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -157,7 +158,7 @@ def mc_page(session: Session, actor: Actor, slug: str) -> McPage:
     nothing). What the actor's catalog does not show is "not found" (district admins read everything)."""
     mc = get_mc(session, actor, slug)
     if mc.published is None or not (actor.is_district_admin or _readable(session, actor, "mc", mc)):
-        raise NotFound("This micro-credential is not offered to you.")
+        raise NotFound(_l("This micro-credential is not offered to you."))
     version = mc.published
     rules = mc_policy(district_rules(session, actor), version.document.get("policy"))
     school = session.get(School, actor.school_id) if actor.school_id else None
@@ -174,7 +175,7 @@ class StackPage:
 def stack_page(session: Session, actor: Actor, slug: str) -> StackPage:
     stack = get_stack(session, actor, slug)
     if stack.published is None or not (actor.is_district_admin or _readable(session, actor, "stack", stack)):
-        raise NotFound("This stack is not offered to you.")
+        raise NotFound(_l("This stack is not offered to you."))
     order = list(stack.published.document["micro_credentials"])
     rows = session.execute(select(MicroCredential.slug, McVersion)
                            .join(McVersion, McVersion.id == MicroCredential.published_version_id)
@@ -207,14 +208,14 @@ def _offered_here(session: Session, actor: Actor, kind: str, item: MicroCredenti
 
 def _require_school_admin(session: Session, actor: Actor, school_id: int | None) -> School:
     if school_id is None:
-        raise Forbidden("Only a school administrator can choose what the school offers.",
-                        hint="School administrators are designated per school by the district.")
+        raise Forbidden(_l("Only a school administrator can choose what the school offers."),
+                        hint=_l("School administrators are designated per school by the district."))
     school = session.get(School, school_id)
     if school is None or school.district_id != actor.district_id:
-        raise NotFound("No such school in this district.")
+        raise NotFound(_l("No such school in this district."))
     if actor.test_user or not (actor.is_district_admin or (actor.school_admin and actor.school_id == school_id)):
-        raise Forbidden("Only this school's administrator can choose what it offers.",
-                        hint="School administrators are designated per school by the district.")
+        raise Forbidden(_l("Only this school's administrator can choose what it offers."),
+                        hint=_l("School administrators are designated per school by the district."))
     return school
 
 
@@ -239,12 +240,12 @@ def set_offering(session: Session, actor: Actor, school_id: int | None, kind: st
     elif kind == "stack":
         item, column = get_stack(session, actor, slug), SchoolOffering.stack_id
     else:
-        raise BadRequest("Choose a micro-credential or a stack.")
+        raise BadRequest(_l("Choose a micro-credential or a stack."))
     row = session.scalar(select(SchoolOffering).where(SchoolOffering.school_id == school_id, column == item.id))
     before = {"offered": row is not None, "featured": bool(row and row.featured)}
     if offered:
         if item.status != Status.PUBLISHED:
-            raise BadRequest("Only published micro-credentials and stacks can be offered.")
+            raise BadRequest(_l("Only published micro-credentials and stacks can be offered."))
         if row is None:
             row = SchoolOffering(school_id=school_id, **{column.key: item.id})
             session.add(row)

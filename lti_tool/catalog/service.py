@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,7 +35,7 @@ def require_catalog_admin(actor: Actor, *, operator: bool = False) -> None:
     if operator and actor.is_system:
         return
     if not actor.is_district_admin or actor.test_user:
-        raise Forbidden("Only a district administrator can change the catalog.")
+        raise Forbidden(_l("Only a district administrator can change the catalog."))
 
 
 # --- lookups -------------------------------------------------------------------------------------------
@@ -72,11 +73,12 @@ def read_upload(upload: Upload, what: str = "file") -> str:
     name, stream = upload
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise BadRequest(f"{name} is larger than 2 MB; a {what} is much smaller.")
+        raise BadRequest(_l("%(name)s is larger than 2 MB; a rubric is much smaller.", name=name) if what == "rubric"
+                         else _l("%(name)s is larger than 2 MB; a catalog document is much smaller.", name=name))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadRequest(f"{name} is not UTF-8 text.") from error
+        raise BadRequest(_l("%(name)s is not UTF-8 text.", name=name)) from error
 
 
 # --- import / export -----------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ def import_uploads(session: Session, actor: Actor, uploads: list[Upload], publis
     """The import page: uploaded catalog JSON files, read and imported as ``import_texts`` does."""
     require_catalog_admin(actor)
     if not uploads:
-        raise BadRequest("Choose one or more catalog JSON files to import.")
+        raise BadRequest(_l("Choose one or more catalog JSON files to import."))
     return import_texts(session, actor, [(name, read_upload((name, stream), "catalog document"))
                                          for name, stream in uploads], publish=publish)
 
@@ -149,12 +151,12 @@ def export_text(session: Session, actor: Actor, kind: str, slug: str, number: in
     """The canonical document of a version (the published one, else the newest)."""
     require_catalog_admin(actor)
     if kind not in ("mc", "stack"):
-        raise NotFound("Export a micro-credential ('mc') or a stack ('stack').")
+        raise NotFound(_l("Export a micro-credential ('mc') or a stack ('stack')."))
     item = get_stack(session, actor, slug) if kind == "stack" else get_mc(session, actor, slug)
     version = (next((v for v in item.versions if v.number == number), None) if number
                else item.published or item.versions[-1])
     if version is None:
-        raise NotFound(f"'{slug}' has no version {number}.")
+        raise NotFound(_l("'%(slug)s' has no version %(number)s.", slug=slug, number=number))
     return doc.dump(version.document)
 
 
@@ -186,7 +188,7 @@ def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
         try:
             text = read_upload(rubric, "rubric")
         except BadRequest as error:
-            raise rubric_csv.RubricFileError([error.message], rubric[0]) from None
+            raise rubric_csv.RubricFileError([str(error.message)], rubric[0]) from None
         raw = dict(raw, rubric=rubric_csv.parse(text, rubric[0]))
     mc = session.scalar(select(MicroCredential).where(MicroCredential.district_id == actor.district_id,
                                                       MicroCredential.slug == raw.get("slug")))
@@ -194,10 +196,10 @@ def save_draft(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
     latest = mc.versions[-1] if mc and mc.versions else None
     # The lock check comes first: a stale editor hears about the other save before any validation error.
     if mc is not None and not edit_lock:
-        raise SlugTaken(f"A micro-credential with the short name '{mc.slug}' already exists: open it to edit it, "
-                        "or choose another short name.")
+        raise SlugTaken(_l("A micro-credential with the short name '%(slug)s' already exists: open it to edit it, "
+                           "or choose another short name.", slug=mc.slug))
     if latest is not None and not _unchanged_since(latest, edit_lock):
-        raise Conflict("Someone saved this micro-credential after you opened it. Reload to see their changes.")
+        raise Conflict(_l("Someone saved this micro-credential after you opened it. Reload to see their changes."))
     raw = dict(raw, version=draft.number if draft else (latest.number + 1 if latest else 1))
     parsed = doc.parse(raw, f"'{raw.get('slug')}'")
     if mc is None:
@@ -231,10 +233,10 @@ def save_stack(session: Session, actor: Actor, raw: dict, edit_lock: str | None,
     stack = session.scalar(select(Stack).where(Stack.district_id == actor.district_id, Stack.slug == raw.get("slug")))
     latest = stack.versions[-1] if stack and stack.versions else None
     if latest is not None and not _unchanged_since(latest, edit_lock):
-        raise Conflict("Someone changed this stack after you opened it. Reload to see their changes.")
+        raise Conflict(_l("Someone changed this stack after you opened it. Reload to see their changes."))
     parsed = doc.parse(dict(raw, version=latest.number + 1 if latest else 1), f"'{raw.get('slug')}'")
     if not isinstance(parsed, doc.StackDocument):
-        raise BadRequest("That is not a stack.")
+        raise BadRequest(_l("That is not a stack."))
     if stack is None:
         stack = Stack(district_id=actor.district_id, slug=parsed.slug, status=Status.DRAFT)
         session.add(stack)
@@ -254,7 +256,7 @@ def publish(session: Session, actor: Actor, slug: str) -> McVersion:
     mc = get_mc(session, actor, slug)
     draft = draft_version(mc)
     if draft is None:
-        raise BadRequest("There is no draft to publish.")
+        raise BadRequest(_l("There is no draft to publish."))
     _publish(session, actor, mc, draft)
     return draft
 
@@ -279,7 +281,7 @@ def retire(session: Session, actor: Actor, slug: str) -> None:
     require_catalog_admin(actor)
     mc = get_mc(session, actor, slug)
     if mc.status != Status.PUBLISHED:
-        raise Conflict("Only a published micro-credential can be retired.")
+        raise Conflict(_l("Only a published micro-credential can be retired."))
     old = mc.status
     mc.status = Status.RETIRED
     session.flush()
@@ -293,7 +295,7 @@ def restore(session: Session, actor: Actor, slug: str) -> None:
     require_catalog_admin(actor)
     mc = get_mc(session, actor, slug)
     if mc.status != Status.RETIRED or mc.published is None:
-        raise Conflict("Only a retired micro-credential can be restored.")
+        raise Conflict(_l("Only a retired micro-credential can be restored."))
     mc.status = Status.PUBLISHED
     session.flush()
     audit.record(session, action="mc.restored", subject_type="micro_credential", subject_id=mc.id,
@@ -306,7 +308,7 @@ def delete(session: Session, actor: Actor, slug: str) -> None:
     require_catalog_admin(actor)
     mc = get_mc(session, actor, slug)
     if any(v.state != VersionState.DRAFT for v in mc.versions) or mc.status != Status.DRAFT:
-        raise Conflict("This micro-credential has been published, so it can only be retired, not deleted.")
+        raise Conflict(_l("This micro-credential has been published, so it can only be retired, not deleted."))
     audit.record(session, action="mc.deleted", subject_type="micro_credential", subject_id=mc.id,
                  district_id=actor.district_id, actor_user_id=actor.user_id, before={"slug": slug})
     session.delete(mc)
@@ -324,16 +326,19 @@ def set_district_policy(session: Session, actor: Actor, values: dict) -> dict:
     merged = dict(before)
     for key, value in values.items():
         if key not in DEFAULTS:
-            raise BadRequest(f"Unknown setting '{key}'.")
+            raise BadRequest(_l("Unknown setting '%(key)s'.", key=key))
         merged[key] = value
-    words = {"attempts": "Attempts", "cooldown_days": "The cooldown (days)",
-             "window_days": "The submission window (days), if set,"}
     for key, (low, high) in LIMITS.items():
         value = merged.get(key, DEFAULTS[key])
         if value is None and key == "window_days":
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise BadRequest(f"{words[key]} must be a whole number from {low} to {high}.")
+            raise BadRequest({
+                "attempts": _l("Attempts must be a whole number from %(low)s to %(high)s.", low=low, high=high),
+                "cooldown_days": _l("The cooldown (days) must be a whole number from %(low)s to %(high)s.",
+                                    low=low, high=high),
+                "window_days": _l("The submission window (days), if set, must be a whole number from %(low)s to "
+                                  "%(high)s.", low=low, high=high)}[key])
     district.policy = merged
     session.flush()
     audit.record(session, action="district.policy_changed", subject_type="district", subject_id=district.id,

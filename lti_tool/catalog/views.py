@@ -3,6 +3,7 @@ admins). Thin: parse the request, call a catalog service (which checks permissio
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from lti_tool import db
 from lti_tool.catalog import editor_form, form_errors, manage as pages, offer, service
@@ -17,7 +18,7 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 @bp.get("/")
 @requires_actor
 def index():
-    max_effort = parse_int(request.args.get("effort"), field="Effort", minimum=0, default=None)
+    max_effort = parse_int(request.args.get("effort"), field=_l("Effort"), minimum=0, default=None)
     filters = offer.Filters(query=request.args.get("q", ""), topic=request.args.get("topic", ""),
                             max_effort=max_effort, stack=request.args.get("stack", ""))
     page = offer.catalog_page(db.session(), g.actor, filters)
@@ -69,7 +70,7 @@ def _manage_page(values=None, errors=None, status=200):
     return render_template("catalog/manage.html", page=page, rules=rules, errors=errors or {}, summary=summary), status
 
 
-POLICY_LABELS = {"attempts": "Attempts", "cooldown_days": "Cooldown", "window_days": "Submission window"}
+POLICY_LABELS = {"attempts": _l("Attempts"), "cooldown_days": _l("Cooldown"), "window_days": _l("Submission window")}
 
 
 @bp.post("/manage/policy")
@@ -83,7 +84,7 @@ def district_policy_form():
         try:
             values[name] = parse_int(form.get(name), field=label, minimum=low, maximum=high, default=None)
         except BadRequest as error:
-            errors[name] = error.message
+            errors[name] = str(error.message)  # a lazy string has __html__: make it text, escaped when shown
     if errors:
         return _manage_page(editor_form.echo(form), errors, 400)
     service.set_district_policy(db.session(), g.actor, {
@@ -121,7 +122,7 @@ def import_documents():
                                             publish=request.form.get("publish") == "1")
         except BadRequest as error:
             _refused()
-            summary = [("documents", error.message)] + [(None, p) for p in getattr(error, "problems", [])[1:10]]
+            summary = [("documents", str(error.message))] + [(None, p) for p in getattr(error, "problems", [])[1:10]]
             return render_template("catalog/import.html", result=None, error=error, summary=summary,
                                    publish=request.form.get("publish") == "1"), error.status
     else:
@@ -132,7 +133,7 @@ def import_documents():
 @bp.get("/manage/export/<kind>/<slug>.json")
 @requires_actor
 def export(kind: str, slug: str):
-    number = parse_int(request.args.get("version"), field="Version", minimum=1, default=None)
+    number = parse_int(request.args.get("version"), field=_l("Version"), minimum=1, default=None)
     text = service.export_text(db.session(), g.actor, kind, slug, number)
     return Response(text, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{slug}.json"'})
@@ -163,8 +164,7 @@ def edit(slug: str | None):
             _refused()
             refusal = form_errors.refusal(error, request.form)
             if upload and upload.filename and "rubric_csv" not in refusal.errors:
-                refusal.add("rubric_csv", form_errors.RUBRIC_FILE.format(
-                    name=upload.filename, problem="the rest of the form needs fixing first"))
+                refusal.add("rubric_csv", form_errors.rubric_file(upload.filename))
             page = pages.editor_page(session, g.actor, slug)
             return render_template("catalog/edit.html", page=page, values=editor_form.echo(request.form),
                                    lock=request.form.get("edit_lock", ""), refusal=refusal,
