@@ -312,3 +312,58 @@ def test_every_string_marked_in_the_source_is_in_the_spanish_catalog():
         marked.add((context, message if isinstance(message, str) else message[0]))
     known = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in _spanish_catalog() if m.id}
     assert sorted(marked - known, key=str) == [], "run `make translations` and translate the new strings"
+
+
+# --- the catalog's pages in Spanish ---------------------------------------------------------------------
+
+CATALOG_ENGLISH = [  # interface words of the catalog's pages, each of which a Spanish page must not show
+    "Micro-credentials", "Manage the district catalog", "Filter the catalog", "micro-credentials", "About ",
+    "Offered at", "Competency", "Key method", "Scoring rubric", "What to submit", "Reviewers use this same rubric",
+    "Attempts:", "before trying again", "Back to the catalog", "Edit this micro-credential", "District catalog",
+    "New micro-credential", "Import JSON", "Publish draft", "District rules", "Save rules", "Cooldown after",
+    "Teachers can no longer start it", "The form could not be saved", "Enter a title.", "Short name (slug)",
+    "One-line summary", "Add a criterion", "Save and publish", "The preview updates as you type.", "Markdown: a blank",
+    "District rule:", "Criterion 1", "Task 1", "Cancel", "Breadcrumb",
+]
+
+
+def test_the_catalog_speaks_spanish_list_mc_manage_and_a_refused_editor(sign_in, session, district):
+    from tests.support import catalog_docs
+
+    catalog_docs.load(session, district.id, sources=catalog_docs.sample_sources())
+    session.commit()
+    client = sign_in({Role.DISTRICT_ADMIN})
+    assert _switch(client, "es", "/catalog/").status_code == 303  # kept with the session
+
+    listing = client.get("/catalog/", base_url=BASE)
+    assert listing.status_code == 200 and '<html lang="es-US"' in listing.text
+    assert "Microcredenciales" in listing.text and "Gestionar el catálogo del distrito" in listing.text
+    assert "Filtrar el catálogo" in listing.text and re.search(r"Unas \d+ horas", listing.text)
+
+    slug = re.search(r'href="/catalog/mc/([a-z0-9-]+)', listing.text).group(1)
+    mc = client.get(f"/catalog/mc/{slug}", base_url=BASE)
+    assert mc.status_code == 200
+    assert "1. Competencia" in mc.text and "6. Rúbrica de evaluación" in mc.text and "“todavía no”" in mc.text
+    assert "Editar esta microcredencial" in mc.text and "Intentos:" in mc.text
+
+    manage = client.get("/catalog/manage", base_url=BASE)
+    assert manage.status_code == 200
+    assert "Catálogo del distrito" in manage.text and "Reglas del distrito" in manage.text
+    assert "¿Retirar “" in manage.text and "Los docentes ya no podrán comenzarla" in manage.text
+    assert "Publicado" in manage.text and "Guardar reglas" in manage.text
+
+    refused = client.post("/catalog/manage/edit", base_url=BASE, data={
+        "csrf_token": client.csrf, "title": "", "summary": "x", "grade_band": "K-12", "effort_hours": "muchas",
+        "policy_attempts": "0"})
+    assert refused.status_code == 400
+    assert "No se pudo guardar el formulario. Corrija lo siguiente y vuelva a guardar:" in refused.text
+    assert "Escriba un título." in refused.text and "Agregue al menos una tarea" in refused.text
+    assert "La dedicación debe ser un número entero de horas, como 10." in refused.text
+    assert "Nombre corto (slug)" in refused.text and "Guardar borrador" in refused.text
+    assert "Regla del distrito:" in refused.text and "Markdown: una línea en blanco" in refused.text
+    assert 'value="Todavía no"' in refused.text  # a new criterion's level labels, in the editor's language
+
+    for page in (listing, mc, manage, refused):
+        text = " ".join(_text(page).split())
+        assert [phrase for phrase in CATALOG_ENGLISH if re.search(rf"\b{re.escape(phrase)}(?![a-z])", text)] == []
+        assert _english_left(page) == []
