@@ -54,3 +54,14 @@ def test_bug_is_a_500_without_traceback_but_logged(app, client, caplog):
     assert "Traceback" not in response.text and "secret internals" not in response.text
     assert "Nothing you entered was lost" in response.text
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
+
+
+def test_a_refusal_inside_a_session_offers_a_way_back(sign_in, client):
+    from lti_tool.lti.roles import Role
+
+    teacher = sign_in({Role.TEACHER})
+    refused = teacher.get("/catalog/manage", base_url="https://localhost")
+    assert refused.status_code == 403 and "Back to your Microcred home page" in refused.text
+    assert 'href="/"' in refused.text
+    anonymous = client.get("/catalog/manage")
+    assert anonymous.status_code == 401 and "Back to your Microcred home page" not in anonymous.text
