@@ -112,9 +112,12 @@ def test_two_items_when_the_platform_accepts_one_is_refused(client, session, reg
     csrf = csrf_from(client.get(f"/lti/deep-link?mcs={token}").text)
     response = client.post(f"/lti/deep-link?mcs={token}", data={
         "resource": ["mc:morning-meeting", "mc:digital-feedback"], "csrf_token": csrf})
+    # The picker again, what was ticked still ticked, the reason beside the list: not a dead-end error page.
     assert response.status_code == 400 and "just one" in response.text
+    assert 'id="f-resource-error"' in response.text and 'name="resource"' in response.text
+    assert response.text.count(" checked>") == 2
     response = client.post(f"/lti/deep-link?mcs={token}", data={"resource": "mc:unknown", "csrf_token": csrf})
-    assert response.status_code == 400
+    assert response.status_code == 400 and "Choose at least one" in response.text and 'name="resource"' in response.text
 
 
 def test_deep_link_page_needs_a_deep_linking_launch(client, session, registration, catalog):

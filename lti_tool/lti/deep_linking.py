@@ -56,6 +56,10 @@ def settings(record: LaunchRecord) -> dict:
     return data
 
 
+class ChoiceRefused(BadRequest):
+    """What the instructor ticked cannot be placed: the picker shows the reason beside the list."""
+
+
 def build_response(session: Session, actor: Actor, record: LaunchRecord, selected: list[str],
                    launch_url: str) -> tuple[str, str]:
     """Return (deep_link_return_url, signed JWT) for the selected resource ids."""
@@ -64,9 +68,9 @@ def build_response(session: Session, actor: Actor, record: LaunchRecord, selecte
     by_id = {p.resource_id: p for p in choices(session, actor)}
     picked = [by_id[r] for r in selected if r in by_id]
     if not picked or len(picked) != len(selected):
-        raise BadRequest(_l("Choose at least one micro-credential or stack from the list."))
+        raise ChoiceRefused(_l("Choose at least one micro-credential or stack from the list."))
     if len(picked) > 1 and str(dl_settings.get("accept_multiple", "false")).lower() != "true":
-        raise BadRequest(_l("This Canvas picker accepts one item: choose just one."))
+        raise ChoiceRefused(_l("This Canvas picker accepts one item: choose just one."))
     if "ltiResourceLink" not in (dl_settings.get("accept_types") or []):
         raise BadRequest(_l("This Canvas placement does not accept links to activities."),
                          hint="The platform's accept_types lacks ltiResourceLink.")

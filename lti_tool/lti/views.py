@@ -161,20 +161,28 @@ def jwks():
 @bp.get("/deep-link")
 @requires_actor
 def deep_link():
+    return _picker()
+
+
+def _picker(refusal: str | None = None, picked: tuple[str, ...] = ()):
     session = db.session()
-    record = launch_record(session)
-    dl_settings = deep_linking.settings(record)
-    return render_template("lti/deep_link.html", choices=deep_linking.choices(session, g.actor),
+    dl_settings = deep_linking.settings(launch_record(session))
+    page = render_template("lti/deep_link.html", choices=deep_linking.choices(session, g.actor),
                            multiple=str(dl_settings.get("accept_multiple", "false")).lower() == "true",
-                           title=dl_settings.get("title"))
+                           title=dl_settings.get("title"), refusal=refusal, picked=set(picked))
+    return page, 400 if refusal else 200
 
 
 @bp.post("/deep-link")
 @requires_actor
 def deep_link_submit():
     session = db.session()
-    return_url, token = deep_linking.build_response(session, g.actor, launch_record(session),
-                                                    request.form.getlist("resource"), tool_url("lti.launch"))
+    selected = request.form.getlist("resource")
+    try:
+        return_url, token = deep_linking.build_response(session, g.actor, launch_record(session), selected,
+                                                        tool_url("lti.launch"))
+    except deep_linking.ChoiceRefused as refused:  # the picker again, with what was ticked and why not
+        return _picker(str(refused.message), tuple(selected))
     return render_template("lti/autopost.html", action=return_url, fields={"JWT": token})
 
 
