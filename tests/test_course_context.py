@@ -140,3 +140,14 @@ def test_a_launch_from_a_placed_assignment_lands_on_what_it_placed(app, session,
     response = client.post("/lti/launch", base_url=BASE, data={"id_token": signer.sign(body), "state": query["state"]})
     assert response.status_code == 303 and response.headers["Location"] == lands_on
     assert client.get(lands_on, base_url=BASE).status_code == 200
+
+
+@pytest.mark.parametrize("return_url, shown", [
+    ("https://lakeside.instructure.com/courses/101/external_content/success/external_tool_redirect", True),
+    ("javascript:alert(1)", False)])
+def test_the_home_page_offers_the_platforms_way_back(app, session, signer, registration, return_url, shown):
+    client = _launch(app, signer, **{CLAIM + "launch_presentation": {"document_target": "iframe",
+                                                                      "return_url": return_url}})
+    page = client.get("/", base_url=BASE).text
+    assert ("Return to the course in Canvas" in page) is shown
+    assert (f'href="{return_url}" target="_self"' in page) is shown and "javascript:" not in page

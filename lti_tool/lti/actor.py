@@ -33,6 +33,7 @@ class Actor:
     placement_id: int | None = None       # the stored Placement of the resource link, if launched from one
     system: str | None = None    # for Microcred's own work: what runs it ("worker", "command line")
     locale: str | None = None    # "es_MX": the launch's locale, or the language the person chose since
+    return_url: str | None = None  # the platform's way back (launch_presentation.return_url), http(s) only
 
     @classmethod
     def for_system(cls, district_id: int, name: str) -> Actor:

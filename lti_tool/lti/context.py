@@ -59,6 +59,7 @@ class LaunchContext:
     ags_scopes: tuple[str, ...]
     memberships_url: str | None      # the course roster (NRPS)
     frame_origins: tuple[str, ...] = ()  # sites the launch came from: return URL, deep-link return, services
+    return_url: str | None = None    # where the platform takes the person back (launch_presentation)
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> LaunchContext:
@@ -85,6 +86,8 @@ class LaunchContext:
             ags_scopes=tuple(s for s in scopes if isinstance(s, str)),
             memberships_url=_text(nrps.get("context_memberships_url"), 1000),
             frame_origins=tuple(dict.fromkeys(o for o in map(origin_of, sites) if o)),
+            return_url=_text(presentation.get("return_url"), 1000) if origin_of(presentation.get("return_url"))
+            else None,
         )
 
 

@@ -96,7 +96,8 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
                   registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
                   school_id=school_id, test_user=test_user, canvas_user_id=where.canvas_user_id,
                   resource_link_id=where.resource_link_id, course_context_id=course_row.id if course_row else None,
-                  placement_id=placement.id if placement else None, locale=_launch_locale(claims))
+                  placement_id=placement.id if placement else None, locale=_launch_locale(claims),
+                  return_url=where.return_url)
     return _with_designations(session, actor)
 
 
