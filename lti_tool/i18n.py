@@ -1,7 +1,8 @@
 """Languages: English (the source) and Spanish, with Flask-Babel.
 
 Which language a page speaks, in order: the person's choice on the language switch, kept with their
-session; else the launch's locale (``lti.session.build_actor`` stores it on the actor); else, with no
+session and on the person (``User.preferred_locale``: later launches start in it); else the launch's locale
+(``lti.session.build_actor`` stores it on the actor); else, with no
 session (the welcome page, an error before a launch), the browser's ``Accept-Language``; else English.
 A locale is kept as a language and a territory, ``es_MX`` from ``es-MX``: translations come from the
 language's catalog (``translations/es``), dates and numbers follow the territory. A bare ``es`` or ``en``

@@ -367,3 +367,15 @@ def test_the_catalog_speaks_spanish_list_mc_manage_and_a_refused_editor(sign_in,
         text = " ".join(_text(page).split())
         assert [phrase for phrase in CATALOG_ENGLISH if re.search(rf"\b{re.escape(phrase)}(?![a-z])", text)] == []
         assert _english_left(page) == []
+
+
+def test_the_persons_choice_outlives_the_session_and_wins_over_the_platforms_locale(client, signer, registration,
+                                                                                   session):
+    from lti_tool.people.models import User
+
+    english = {CLAIM + "launch_presentation": {"locale": "en"}}
+    _launch(client, signer, roles=[LIS + "membership#Learner"], **english)
+    assert _switch(client, "es").status_code == 303
+    assert session.scalar(select(User.preferred_locale)) == "es_US"
+    _launch(client, signer, roles=[LIS + "membership#Learner"], **english)  # a new launch, Canvas still in English
+    assert "Le damos la bienvenida" in client.get("/", base_url=BASE).text

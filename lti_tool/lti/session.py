@@ -96,7 +96,8 @@ def build_actor(session: Session, launch: ToolLaunch, user: User) -> Actor:
                   registration_id=registration.id, deployment_id=claims[CLAIM + "deployment_id"], course=course,
                   school_id=school_id, test_user=test_user, canvas_user_id=where.canvas_user_id,
                   resource_link_id=where.resource_link_id, course_context_id=course_row.id if course_row else None,
-                  placement_id=placement.id if placement else None, locale=_launch_locale(claims),
+                  placement_id=placement.id if placement else None,
+                  locale=user.preferred_locale or _launch_locale(claims),
                   return_url=where.return_url)
     return _with_designations(session, actor)
 
@@ -179,12 +180,15 @@ def end_session(session: Session, token: str | None) -> bool:
 
 
 def remember_locale(session: Session, locale: str) -> None:
-    """Keep the person's language choice with their session, from the next page on. Session only: a new launch
-    follows the platform's locale again (keeping it on the person would need a column on ``user_account``)."""
+    """Keep the person's language choice with their session, from the next page on, and on the person, so later
+    launches start in it (over the platform's locale)."""
     row = load_session(session)
     if row is None:
         raise NotAuthenticated()
     row.actor = replace(Actor.from_json(row.actor), locale=locale).to_json()  # a new dict: the JSON column sees it
+    user = session.get(User, row.user_id)
+    if user is not None:
+        user.preferred_locale = locale
     session.flush()
     g.pop("actor_now", None)
 

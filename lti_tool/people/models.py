@@ -59,6 +59,8 @@ class User(Base):
     subject: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The language the person chose in Microcred ("es_MX"); it wins over the platform's locale at each launch.
+    preferred_locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
