@@ -59,9 +59,12 @@ def main() -> None:
     timings = []
     for index in range(args.launches):
         started = time.perf_counter()
+        # Each launch from its own client address, as a district's teachers arrive: the login rate limit
+        # (per address) is counted, as in production, without refusing the benchmark's own traffic.
         login = client.get("/lti/login", query_string={"iss": ISSUER, "login_hint": f"u{index % 50}",
                                                        "client_id": CLIENT_ID, "deployment_id": DEPLOYMENT,
-                                                       "target_link_uri": "https://tool.bench/lti/launch"})
+                                                       "target_link_uri": "https://tool.bench/lti/launch"},
+                           environ_base={"REMOTE_ADDR": f"198.51.{index // 250}.{index % 250}"})
         login_time = time.perf_counter() - started  # the platform's signing below is not the tool's time
         query = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}
         now = int(time.time())
