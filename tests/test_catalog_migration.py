@@ -11,6 +11,7 @@ from alembic import command
 
 from lti_tool.migrate import alembic_config
 from tests.support import catalog_docs
+from tests.support.migrations import database_at
 
 FORCED = {"plan_approval": False, "attempts": 3, "cooldown_days": 30, "window_days": None}
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc).replace(tzinfo=None)
@@ -35,11 +36,7 @@ def _rows(engine, sql: str) -> list:
 def old_database(empty_db_url):
     """A database at revision 0005 holding a small catalog, as the previous release left it."""
     config = alembic_config(empty_db_url)
-    command.upgrade(config, "0005")
-    engine = sa.create_engine(empty_db_url)
-    tables = sa.MetaData()
-    tables.reflect(engine)
-    t = tables.tables
+    engine, t = database_at(empty_db_url, "0005")
     version = {"title": "T", "summary": "S", "grade_band": "K-12", "topics": [], "effort_hours": 8, "created_at": NOW,
                "edit_lock": 1}
     documents = {1: _old("plain", 1), 2: _old("plain", 2), 3: _old("leader", plan_approval=True, attempts=5),

@@ -5,20 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from alembic import command
 
-from lti_tool.migrate import alembic_config
+from tests.support.migrations import database_at, upgrade
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc).replace(tzinfo=None)
 
 
 def test_course_context_sites_become_frame_origins(empty_db_url):
-    config = alembic_config(empty_db_url)
-    command.upgrade(config, "0007")
-    engine = sa.create_engine(empty_db_url)
-    tables = sa.MetaData()
-    tables.reflect(engine)
-    t = tables.tables
+    engine, t = database_at(empty_db_url, "0007")
     with engine.begin() as connection:
         connection.execute(t["district"].insert(), [{"id": 1, "slug": "d", "name": "D", "policy": {},
                                                      "created_at": NOW}])
@@ -34,7 +28,7 @@ def test_course_context_sites_become_frame_origins(empty_db_url):
                                        "https://canvas.district.org/api/lti/courses/1/names_and_roles"),
                                       (2, None, "https://lakeside.instructure.com/api/lti/courses/2/names_and_roles"),
                                       (3, "javascript:alert(1)", None))])
-    command.upgrade(config, "0008")
+    upgrade(empty_db_url, "0008")
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT registration_id, origin FROM lti_frame_origin ORDER BY origin")).all()
     engine.dispose()
