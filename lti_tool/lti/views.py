@@ -6,7 +6,6 @@ import hmac
 import ipaddress
 import logging
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -18,10 +17,11 @@ from lti_tool.lti.claims import CLAIM
 from lti_tool.lti.context import placed_item
 from lti_tool.lti.launch import (LOGIN_TTL, StateUnbound, TooManyLogins, begin_login, platform_origin,
                                  state_cookie_name, validate_launch)
-from lti_tool.lti.ratelimit import count_login
 from lti_tool.lti.models import LoginState, Registration
+from lti_tool.lti.ratelimit import count_login
 from lti_tool.lti.session import (SESSION_PARAM, current_actor, launch_record, requires_actor, set_partitioned_cookie,
                                   set_session_cookie, start_session)
+from lti_tool.security import origin_of
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 log = logging.getLogger(__name__)
@@ -67,8 +67,7 @@ def _from_own_page_in_frame() -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    base = urlsplit(current_app.config["TOOL_BASE_URL"])
-    return origin == f"{base.scheme}://{base.netloc}"
+    return origin == origin_of(current_app.config["TOOL_BASE_URL"])
 
 
 def _too_many_logins(retry_after: int):
